@@ -1,0 +1,233 @@
+"""SQLAlchemy models: the one description of the schema that alembic migrations follow.
+
+Every table carries `tenant_id`. Stages and enums are stored as short strings with CHECK
+constraints (not native PostgreSQL enums) so adding a value is a plain migration.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Double,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
+
+DEFAULT_TENANT_ID = 1
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model (mapped classes type `__table__` only as a FromClause)."""
+    return cast(Table, model.__table__)
+
+
+def _enum(enum_class: type[Any], name: str) -> Enum:
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _tenant_id() -> Mapped[int]:
+    return mapped_column(BigInteger, ForeignKey("tenants.id"), nullable=False)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    company: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[LeadSource] = mapped_column(_enum(LeadSource, "lead_source"), nullable=False)
+    business_domain: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[LeadStage] = mapped_column(
+        _enum(LeadStage, "lead_stage"), nullable=False, server_default=LeadStage.NEW.value
+    )
+    lost_reason: Mapped[str | None] = mapped_column(String(1000))
+    message_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # Newest analysis, kept here so score filters and ordering are one indexed read.
+    # It is advisory data: storing an analysis never bumps `version` or `updated_at`.
+    latest_analysis_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("lead_analyses.id", use_alter=True)
+    )
+    latest_score: Mapped[float | None] = mapped_column(Double)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint(
+            "(stage = 'lost') = (lost_reason IS NOT NULL)", name="lost_reason_iff_lost"
+        ),
+        CheckConstraint("message_count >= 0", name="message_count_not_negative"),
+        Index(
+            "uq_leads_tenant_idempotency_key",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_leads_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_leads_tenant_updated", "tenant_id", "updated_at", "id"),
+        Index("ix_leads_tenant_message_count", "tenant_id", "message_count", "id"),
+        Index(
+            "ix_leads_tenant_score",
+            "tenant_id",
+            text("coalesce(latest_score, -1)"),
+            "id",
+        ),
+        Index("ix_leads_tenant_stage_created", "tenant_id", "stage", "created_at", "id"),
+        Index("ix_leads_tenant_source_created", "tenant_id", "source", "created_at", "id"),
+        Index("ix_leads_tenant_domain", "tenant_id", text("lower(business_domain)")),
+        Index(
+            "ix_leads_search",
+            text(
+                "(coalesce(name, '') || ' ' || coalesce(company, '') || ' ' || coalesce(email, ''))"
+                " gin_trgm_ops"
+            ),
+            postgresql_using="gin",
+        ),
+    )
+
+
+class LeadMessage(Base):
+    __tablename__ = "lead_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id"), nullable=False)
+    direction: Mapped[MessageDirection] = mapped_column(
+        _enum(MessageDirection, "message_direction"), nullable=False
+    )
+    channel: Mapped[str] = mapped_column(String(50), nullable=False)
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_lead_messages_lead", "lead_id", "created_at", "id"),)
+
+
+class LeadAnalysis(Base):
+    __tablename__ = "lead_analyses"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id"), nullable=False)
+    score: Mapped[float] = mapped_column(Double, nullable=False)
+    recommendation: Mapped[Recommendation] = mapped_column(
+        _enum(Recommendation, "recommendation"), nullable=False
+    )
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    factors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
+    input: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    scorer: Mapped[str] = mapped_column(String(100), nullable=False)
+    prompt_version: Mapped[str | None] = mapped_column(String(50))
+    latency_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 1", name="score_in_unit_range"),
+        Index("ix_lead_analyses_lead", "lead_id", "created_at", "id"),
+    )
+
+
+class Sale(Base):
+    __tablename__ = "sales"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    lead_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("leads.id"), nullable=False, unique=True
+    )
+    stage: Mapped[SaleStage] = mapped_column(
+        _enum(SaleStage, "sale_stage"), nullable=False, server_default=SaleStage.NEW.value
+    )
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("stage <> 'paid' OR amount > 0", name="paid_needs_amount"),
+        Index("ix_sales_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_sales_tenant_updated", "tenant_id", "updated_at", "id"),
+        Index("ix_sales_tenant_amount", "tenant_id", text("coalesce(amount, -1)"), "id"),
+        Index("ix_sales_tenant_stage_created", "tenant_id", "stage", "created_at", "id"),
+    )
+
+
+class StageChange(Base):
+    """One transition of a lead or a sale: the audit trail of the pipeline."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    lead_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("leads.id"))
+    sale_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("sales.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("(lead_id IS NULL) <> (sale_id IS NULL)", name="one_subject"),
+        Index(
+            "ix_stage_changes_lead", "lead_id", "id", postgresql_where=text("lead_id IS NOT NULL")
+        ),
+        Index(
+            "ix_stage_changes_sale", "sale_id", "id", postgresql_where=text("sale_id IS NOT NULL")
+        ),
+    )

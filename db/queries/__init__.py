@@ -1,0 +1,1 @@
+"""Query functions: one module per table, each taking an open connection."""

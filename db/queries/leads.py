@@ -1,0 +1,180 @@
+"""Reads and writes of the `leads` table."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.keyset import Page, PageRequest, paginate, to_page
+from db.models import Lead, table
+from db.records import LeadRecord, columns_of
+from domain.enums import LeadOrderField, LeadSource, LeadStage
+
+leads = table(Lead)
+_COLUMNS = columns_of(LeadRecord, leads)
+
+SORT_EXPRESSIONS: dict[LeadOrderField, ColumnElement[Any]] = {
+    LeadOrderField.CREATED_AT: leads.c.created_at,
+    LeadOrderField.UPDATED_AT: leads.c.updated_at,
+    LeadOrderField.SCORE: func.coalesce(leads.c.latest_score, -1.0),
+    LeadOrderField.MESSAGE_COUNT: leads.c.message_count,
+}
+
+
+def sort_value(record: LeadRecord, field: LeadOrderField) -> Any:
+    """The value of SORT_EXPRESSIONS[field] for one row, for building cursors."""
+    if field is LeadOrderField.SCORE:
+        return -1.0 if record.latest_score is None else record.latest_score
+    return getattr(record, field.value)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    stages: Sequence[LeadStage] | None = None
+    sources: Sequence[LeadSource] | None = None
+    business_domain: str | None = None
+    has_business_domain: bool | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+
+
+async def get(
+    conn: AsyncConnection, *, tenant_id: int, lead_id: int, for_update: bool = False
+) -> LeadRecord | None:
+    stmt = select(*_COLUMNS).where(leads.c.tenant_id == tenant_id, leads.c.id == lead_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else LeadRecord.from_row(row)
+
+
+async def get_many(
+    conn: AsyncConnection, *, tenant_id: int, lead_ids: Sequence[int]
+) -> list[LeadRecord]:
+    stmt = select(*_COLUMNS).where(leads.c.tenant_id == tenant_id, leads.c.id.in_(lead_ids))
+    return [LeadRecord.from_row(row) for row in await conn.execute(stmt)]
+
+
+async def get_by_idempotency_key(
+    conn: AsyncConnection, *, tenant_id: int, key: str
+) -> LeadRecord | None:
+    stmt = select(*_COLUMNS).where(leads.c.tenant_id == tenant_id, leads.c.idempotency_key == key)
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else LeadRecord.from_row(row)
+
+
+async def insert_lead(conn: AsyncConnection, *, values: dict[str, Any]) -> LeadRecord | None:
+    """Insert; None when the idempotency key is already taken (the first insert wins)."""
+    stmt = (
+        insert(leads)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[leads.c.tenant_id, leads.c.idempotency_key],
+            index_where=leads.c.idempotency_key.is_not(None),
+        )
+        .returning(*_COLUMNS)
+    )
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else LeadRecord.from_row(row)
+
+
+async def update_lead(conn: AsyncConnection, *, lead_id: int, values: dict[str, Any]) -> LeadRecord:
+    """Apply a change the service decided on: bumps version and updated_at."""
+    stmt = (
+        update(leads)
+        .where(leads.c.id == lead_id)
+        .values(**values, version=leads.c.version + 1, updated_at=func.now())
+        .returning(*_COLUMNS)
+    )
+    return LeadRecord.from_row((await conn.execute(stmt)).one())
+
+
+async def increment_message_count(conn: AsyncConnection, *, lead_id: int) -> LeadRecord:
+    return await update_lead(
+        conn, lead_id=lead_id, values={"message_count": leads.c.message_count + 1}
+    )
+
+
+async def set_latest_analysis(
+    conn: AsyncConnection, *, lead_id: int, analysis_id: int, score: float
+) -> LeadRecord:
+    """Point the lead at its newest analysis: advisory data, so no version bump."""
+    stmt = (
+        update(leads)
+        .where(leads.c.id == lead_id)
+        .values(latest_analysis_id=analysis_id, latest_score=score)
+        .returning(*_COLUMNS)
+    )
+    return LeadRecord.from_row((await conn.execute(stmt)).one())
+
+
+def _filtered(tenant_id: int, lead_filter: LeadFilter) -> Select[Any]:
+    stmt = select(*_COLUMNS).where(leads.c.tenant_id == tenant_id)
+    f = lead_filter
+    if f.stages:
+        stmt = stmt.where(leads.c.stage.in_(f.stages))
+    if f.sources:
+        stmt = stmt.where(leads.c.source.in_(f.sources))
+    if f.business_domain is not None:
+        stmt = stmt.where(func.lower(leads.c.business_domain) == f.business_domain.lower())
+    if f.has_business_domain is not None:
+        has_domain = leads.c.business_domain.is_not(None)
+        stmt = stmt.where(has_domain if f.has_business_domain else ~has_domain)
+    if f.min_score is not None:
+        stmt = stmt.where(leads.c.latest_score >= f.min_score)
+    if f.max_score is not None:
+        stmt = stmt.where(leads.c.latest_score <= f.max_score)
+    if f.created_after is not None:
+        stmt = stmt.where(leads.c.created_at >= f.created_after)
+    if f.created_before is not None:
+        stmt = stmt.where(leads.c.created_at < f.created_before)
+    if f.search:
+        stmt = stmt.where(_search_condition(f.search))
+    return stmt
+
+
+def _search_condition(term: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match; the trigram index serves the concatenation."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    empty: ColumnElement[str] = literal_column("''")
+    space: ColumnElement[str] = literal_column("' '")
+    haystack = (
+        func.coalesce(leads.c.name, empty)
+        .op("||")(space)
+        .op("||")(func.coalesce(leads.c.company, empty))
+        .op("||")(space)
+        .op("||")(func.coalesce(leads.c.email, empty))
+    )
+    return haystack.ilike(f"%{escaped}%", escape="\\")
+
+
+async def list_page(
+    conn: AsyncConnection,
+    *,
+    tenant_id: int,
+    lead_filter: LeadFilter,
+    order: LeadOrderField,
+    descending: bool,
+    request: PageRequest,
+) -> Page[LeadRecord]:
+    stmt = paginate(
+        _filtered(tenant_id, lead_filter),
+        sort=SORT_EXPRESSIONS[order],
+        id_column=leads.c.id,
+        descending=descending,
+        request=request,
+    )
+    rows = [LeadRecord.from_row(row) for row in await conn.execute(stmt)]
+    return to_page(rows, request)
+
+
+async def count(conn: AsyncConnection, *, tenant_id: int, lead_filter: LeadFilter) -> int:
+    inner = _filtered(tenant_id, lead_filter).with_only_columns(leads.c.id).subquery()
+    return int((await conn.execute(select(func.count()).select_from(inner))).scalar_one())

@@ -1,0 +1,36 @@
+"""Reads and writes of `lead_messages`."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.keyset import Page, PageRequest
+from db.models import LeadMessage, table
+from db.queries.windows import page_per_parent
+from db.records import LeadMessageRecord, columns_of
+
+messages = table(LeadMessage)
+_COLUMNS = columns_of(LeadMessageRecord, messages)
+
+
+async def insert_message(conn: AsyncConnection, *, values: dict[str, Any]) -> LeadMessageRecord:
+    stmt = insert(messages).values(**values).returning(*_COLUMNS)
+    return LeadMessageRecord.from_row((await conn.execute(stmt)).one())
+
+
+async def pages_by_lead(
+    conn: AsyncConnection, *, lead_ids: Sequence[int], request: PageRequest
+) -> dict[int, Page[LeadMessageRecord]]:
+    """Oldest first (a conversation reads top to bottom), one page per lead."""
+    return await page_per_parent(
+        conn,
+        table=messages,
+        columns=_COLUMNS,
+        parent_column=messages.c.lead_id,
+        parent_ids=lead_ids,
+        descending=False,
+        request=request,
+        build=LeadMessageRecord.from_row,
+    )

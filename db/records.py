@@ -1,0 +1,94 @@
+"""Lean, read-only rows handed to services and the API: no ORM state, no lazy loads."""
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Self
+
+from sqlalchemy import Column, Row, Table
+
+from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
+
+
+class _Record:
+    """Built from a row whose columns were selected with `columns_of(cls, table)`."""
+
+    @classmethod
+    def from_row(cls, row: Row[Any] | tuple[Any, ...]) -> Self:
+        return cls(*row)
+
+
+def columns_of(record: type[_Record], table: Table) -> list[Column[Any]]:
+    """The table's columns in the record's field order, for `select(*columns_of(...))`."""
+    return [table.c[f.name] for f in fields(record)]  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRecord(_Record):
+    id: int
+    tenant_id: int
+    name: str
+    company: str | None
+    email: str | None
+    phone: str | None
+    source: LeadSource
+    business_domain: str | None
+    stage: LeadStage
+    lost_reason: str | None
+    message_count: int
+    version: int
+    latest_analysis_id: int | None
+    latest_score: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeadMessageRecord(_Record):
+    id: int
+    lead_id: int
+    direction: MessageDirection
+    channel: str
+    text: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRecord(_Record):
+    id: int
+    tenant_id: int
+    lead_id: int
+    score: float
+    recommendation: Recommendation
+    reason: str
+    factors: list[dict[str, Any]]
+    input: dict[str, Any]
+    scorer: str
+    prompt_version: str | None
+    latency_ms: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord(_Record):
+    id: int
+    tenant_id: int
+    lead_id: int
+    stage: SaleStage
+    amount: Decimal | None
+    currency: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageChangeRecord(_Record):
+    id: int
+    lead_id: int | None
+    sale_id: int | None
+    from_stage: str | None
+    to_stage: str
+    actor: str | None
+    reason: str | None
+    created_at: datetime

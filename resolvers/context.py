@@ -1,0 +1,40 @@
+"""What every resolver can reach: app-wide services and this request's scope and loaders."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeAlias
+
+from strawberry.types import Info as StrawberryInfo
+
+from db.database import Database
+from resolvers.loaders import Loaders
+from services.ai import Scorer
+from services.scope import Scope
+from settings import Settings
+
+
+@dataclass(frozen=True)
+class AppServices:
+    """Built once at start-up and shared by all requests."""
+
+    db: Database
+    settings: Settings
+    scorer: Scorer
+
+    @property
+    def analysis_cache_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.ai.cache_ttl_seconds)
+
+
+@dataclass
+class Context:
+    app: AppServices
+    scope: Scope
+    request_id: str
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.app.db, self.scope.tenant_id)
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]

@@ -1,0 +1,106 @@
+"""Per-request DataLoaders, one per relation: N parents cost one query, not N.
+
+Each batch function calls a `db.queries` function; no SQL lives here.
+"""
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from aiodataloader import DataLoader
+
+from db.database import Database
+from db.keyset import Page, PageRequest
+from db.queries import analyses, leads, messages, sales, stage_changes
+from db.records import (
+    AnalysisRecord,
+    LeadMessageRecord,
+    LeadRecord,
+    SaleRecord,
+    StageChangeRecord,
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R")
+
+PageKey = tuple[int, PageRequest]
+
+
+class Loaders:
+    def __init__(self, db: Database, tenant_id: int) -> None:
+        self._db = db
+        self._tenant_id = tenant_id
+        self.lead_by_id = DataLoader[int, LeadRecord | None](self._leads)
+        self.sale_by_id = DataLoader[int, SaleRecord | None](self._sales)
+        self.analysis_by_id = DataLoader[int, AnalysisRecord | None](self._analyses)
+        self.sale_by_lead = DataLoader[int, SaleRecord | None](self._sales_by_lead)
+        self.stage_history_by_lead = DataLoader[int, list[StageChangeRecord]](
+            self._stage_history_by_lead
+        )
+        self.stage_history_by_sale = DataLoader[int, list[StageChangeRecord]](
+            self._stage_history_by_sale
+        )
+        self.analyses_page_by_lead = DataLoader[PageKey, Page[AnalysisRecord]](self._analyses_pages)
+        self.messages_page_by_lead = DataLoader[PageKey, Page[LeadMessageRecord]](
+            self._messages_pages
+        )
+
+    async def _leads(self, ids: list[int]) -> list[LeadRecord | None]:
+        async with self._db.read() as conn:
+            rows = await leads.get_many(conn, tenant_id=self._tenant_id, lead_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _sales(self, ids: list[int]) -> list[SaleRecord | None]:
+        async with self._db.read() as conn:
+            rows = await sales.get_many(conn, tenant_id=self._tenant_id, sale_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _analyses(self, ids: list[int]) -> list[AnalysisRecord | None]:
+        async with self._db.read() as conn:
+            rows = await analyses.get_many(conn, tenant_id=self._tenant_id, analysis_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _sales_by_lead(self, lead_ids: list[int]) -> list[SaleRecord | None]:
+        async with self._db.read() as conn:
+            rows = await sales.by_leads(conn, lead_ids=lead_ids)
+        return _in_key_order(lead_ids, {r.lead_id: r for r in rows})
+
+    async def _stage_history_by_lead(self, lead_ids: list[int]) -> list[list[StageChangeRecord]]:
+        async with self._db.read() as conn:
+            grouped = await stage_changes.by_leads(conn, lead_ids=lead_ids)
+        return [grouped.get(i, []) for i in lead_ids]
+
+    async def _stage_history_by_sale(self, sale_ids: list[int]) -> list[list[StageChangeRecord]]:
+        async with self._db.read() as conn:
+            grouped = await stage_changes.by_sales(conn, sale_ids=sale_ids)
+        return [grouped.get(i, []) for i in sale_ids]
+
+    async def _analyses_pages(self, keys: list[PageKey]) -> list[Page[AnalysisRecord]]:
+        return await self._pages(keys, analyses.pages_by_lead)
+
+    async def _messages_pages(self, keys: list[PageKey]) -> list[Page[LeadMessageRecord]]:
+        return await self._pages(keys, messages.pages_by_lead)
+
+    async def _pages(
+        self,
+        keys: list[PageKey],
+        fetch: Callable[..., Awaitable[dict[int, Page[R]]]],
+    ) -> list[Page[R]]:
+        """One statement per distinct page request (usually exactly one)."""
+        by_request: dict[PageRequest, list[int]] = defaultdict(list)
+        for lead_id, request in keys:
+            by_request[request].append(lead_id)
+        found: dict[PageKey, Page[R]] = {}
+        async with self._db.read() as conn:
+            for request, lead_ids in by_request.items():
+                pages = await fetch(conn, lead_ids=lead_ids, request=request)
+                found.update({(lead_id, request): page for lead_id, page in pages.items()})
+        return [found[key] for key in keys]
+
+
+def _in_key_order(keys: Sequence[K], found: dict[K, V]) -> list[V | None]:
+    return [found.get(key) for key in keys]
+
+
+__all__ = ["Loaders", "PageKey"]

@@ -1,0 +1,85 @@
+"""Sale queries and the fields of Sale that need a loader."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from db.queries import sales as sale_rows
+from db.records import LeadRecord, SaleRecord, StageChangeRecord
+from domain.enums import OrderDirection, SaleOrderField
+from resolvers.context import Info
+from resolvers.datetimes import as_utc
+from resolvers.ids import id_of_type, to_global_id
+from resolvers.pagination import Connection, connection, page_request
+from schema import inputs
+
+_SORT_TYPES: dict[SaleOrderField, type] = {
+    SaleOrderField.CREATED_AT: datetime,
+    SaleOrderField.UPDATED_AT: datetime,
+    SaleOrderField.AMOUNT: Decimal,
+}
+
+
+def sale_global_id(root: SaleRecord) -> str:
+    return to_global_id("Sale", root.id)
+
+
+async def sale(info: Info, global_id: str) -> SaleRecord | None:
+    sale_id = id_of_type(global_id, "Sale")
+    return None if sale_id is None else await info.context.loaders.sale_by_id.load(sale_id)
+
+
+async def sales(
+    info: Info,
+    *,
+    where: inputs.SaleFilter | None,
+    order: inputs.SaleOrder | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[SaleRecord]:
+    order = order or inputs.SaleOrder()
+    where = where or inputs.SaleFilter()
+    sale_filter = sale_rows.SaleFilter(
+        stages=where.stage,
+        created_after=as_utc(where.created_after),
+        created_before=as_utc(where.created_before),
+    )
+    ordering = f"sale:{order.field.value}"
+    request = page_request(
+        ordering=ordering,
+        sort_type=_SORT_TYPES[order.field],
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+    )
+    ctx = info.context
+    async with ctx.app.db.read() as conn:
+        page = await sale_rows.list_page(
+            conn,
+            tenant_id=ctx.scope.tenant_id,
+            sale_filter=sale_filter,
+            order=order.field,
+            descending=order.direction is OrderDirection.DESC,
+            request=request,
+        )
+
+    async def count() -> int:
+        async with ctx.app.db.read() as conn:
+            return await sale_rows.count(
+                conn, tenant_id=ctx.scope.tenant_id, sale_filter=sale_filter
+            )
+
+    field = order.field
+    return connection(page, ordering, lambda r: (sale_rows.sort_value(r, field), r.id), count=count)
+
+
+async def sale_lead(root: SaleRecord, info: Info) -> LeadRecord:
+    lead = await info.context.loaders.lead_by_id.load(root.lead_id)
+    assert lead is not None, "a sale always belongs to a lead of its tenant"
+    return lead
+
+
+async def sale_stage_history(root: SaleRecord, info: Info) -> list[StageChangeRecord]:
+    return await info.context.loaders.stage_history_by_sale.load(root.id)

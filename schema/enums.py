@@ -1,0 +1,73 @@
+"""GraphQL enums: the domain's own enum classes, registered with Strawberry.
+
+`strawberry.enum` decorates the class in place, so the schema and the services share one
+class per enum and no value is ever translated.
+"""
+
+import strawberry
+
+from domain.enums import (
+    LeadOrderField,
+    LeadSource,
+    LeadStage,
+    MessageDirection,
+    OrderDirection,
+    Recommendation,
+    SaleOrderField,
+    SaleStage,
+)
+from domain.errors import ErrorCode
+
+
+def _describe_values(enum_class: type, descriptions: dict[str, str]) -> None:
+    for value in enum_class.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = descriptions.get(value.name, value.description)
+
+
+strawberry.enum(LeadSource, description="Where a lead came from.")
+strawberry.enum(
+    LeadStage,
+    description=(
+        "Pipeline stage: NEW -> CONTACTED -> QUALIFIED -> TRANSFERRED (only through "
+        "transferLead); NEW | CONTACTED | QUALIFIED -> LOST. TRANSFERRED and LOST are final."
+    ),
+)
+strawberry.enum(
+    SaleStage,
+    description="Sale stage: NEW -> KYC -> AGREEMENT -> PAID, one step at a time; PAID is final.",
+)
+strawberry.enum(MessageDirection, description="INBOUND: from the lead; OUTBOUND: to the lead.")
+strawberry.enum(Recommendation, description="What the AI advises a person to do next.")
+strawberry.enum(OrderDirection, description="Sort direction.")
+strawberry.enum(LeadOrderField, description="What to order leads by.")
+strawberry.enum(SaleOrderField, description="What to order sales by.")
+strawberry.enum(ErrorCode, description="Machine-readable reason of a UserError.")
+_describe_values(
+    ErrorCode,
+    {
+        "NOT_FOUND": "The ID names nothing this tenant can see.",
+        "VALIDATION_FAILED": "An input value is malformed, too long, or out of range.",
+        "INVALID_TRANSITION": (
+            "A stage skipped, moved backwards, or a transfer asked through changeLeadStage."
+        ),
+        "IMMUTABLE": "The lead is transferred or lost, or the sale is paid: nothing may change.",
+        "NOT_ANALYZED": "The lead has no AI analysis yet.",
+        "SCORE_TOO_LOW": "The latest AI score is below the transfer threshold.",
+        "BUSINESS_DOMAIN_MISSING": "The lead has no business domain.",
+        "VERSION_CONFLICT": "expectedVersion is stale: someone changed the record first.",
+        "AI_UNAVAILABLE": "The AI scorer gave no valid answer; nothing was stored.",
+        "FORBIDDEN": "The caller may not do this.",
+    },
+)
+
+__all__ = [
+    "ErrorCode",
+    "LeadOrderField",
+    "LeadSource",
+    "LeadStage",
+    "MessageDirection",
+    "OrderDirection",
+    "Recommendation",
+    "SaleOrderField",
+    "SaleStage",
+]

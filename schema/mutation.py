@@ -1,0 +1,72 @@
+"""The root Mutation type: every state change a person (or integration) can make."""
+
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import mutations
+from resolvers.context import Info
+from schema import inputs
+from schema.payloads import AnalyzeLeadPayload, LeadPayload, SalePayload, TransferLeadPayload
+
+_INPUT = strawberry.argument(description="The change to make; its type describes each field.")
+
+
+@strawberry.type(description="Change the pipeline. Refusals come back as userErrors.")
+class Mutation:
+    @strawberry.mutation(description="Create a lead in stage NEW.", graphql_type=LeadPayload)
+    async def create_lead(
+        self, info: Info, input: Annotated[inputs.CreateLeadInput, _INPUT]
+    ) -> Any:
+        return await mutations.create_lead(info, input)
+
+    @strawberry.mutation(description="Edit a lead's data.", graphql_type=LeadPayload)
+    async def update_lead(
+        self, info: Info, input: Annotated[inputs.UpdateLeadInput, _INPUT]
+    ) -> Any:
+        return await mutations.update_lead(info, input)
+
+    @strawberry.mutation(
+        description="Move a lead one stage forward, or to LOST with a reason.",
+        graphql_type=LeadPayload,
+    )
+    async def change_lead_stage(
+        self, info: Info, input: Annotated[inputs.ChangeLeadStageInput, _INPUT]
+    ) -> Any:
+        return await mutations.change_lead_stage(info, input)
+
+    @strawberry.mutation(description="Log a message with a lead.", graphql_type=LeadPayload)
+    async def record_lead_message(
+        self, info: Info, input: Annotated[inputs.RecordLeadMessageInput, _INPUT]
+    ) -> Any:
+        return await mutations.record_lead_message(info, input)
+
+    @strawberry.mutation(
+        description="Ask the AI for advice. Advisory only: it changes nothing about the lead.",
+        graphql_type=AnalyzeLeadPayload,
+    )
+    async def analyze_lead(
+        self, info: Info, input: Annotated[inputs.AnalyzeLeadInput, _INPUT]
+    ) -> Any:
+        return await mutations.analyze_lead(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "All gates are checked together, under a row lock; on success the lead becomes "
+            "TRANSFERRED and one Sale (NEW) is created in the same transaction."
+        ),
+        graphql_type=TransferLeadPayload,
+    )
+    async def transfer_lead(
+        self, info: Info, input: Annotated[inputs.TransferLeadInput, _INPUT]
+    ) -> Any:
+        return await mutations.transfer_lead(info, input)
+
+    @strawberry.mutation(
+        description="Move a sale one stage forward; PAID needs an amount.",
+        graphql_type=SalePayload,
+    )
+    async def change_sale_stage(
+        self, info: Info, input: Annotated[inputs.ChangeSaleStageInput, _INPUT]
+    ) -> Any:
+        return await mutations.change_sale_stage(info, input)

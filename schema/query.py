@@ -1,0 +1,89 @@
+"""The root Query type."""
+
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import leads, nodes, pipeline, sales
+from resolvers.context import Info
+from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
+from schema.leads import Lead, LeadConnection
+from schema.node import Node
+from schema.pipeline import PipelineStats
+from schema.sales import Sale, SaleConnection
+
+_FIRST = strawberry.argument(description="Page forward: at most this many (0-100, default 20).")
+_AFTER = strawberry.argument(description="Start after this cursor.")
+_LAST = strawberry.argument(description="Page backward: at most this many (0-100).")
+_BEFORE = strawberry.argument(description="End before this cursor.")
+_ID = strawberry.argument(description="Global ID.")
+
+
+@strawberry.type(description="Read the pipeline.")
+class Query:
+    @strawberry.field(description="Any object by global ID; null if it does not exist.")
+    async def node(self, info: Info, id: Annotated[strawberry.ID, _ID]) -> Node | None:
+        result: Any = await nodes.node(info, id)
+        return result  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="One lead by global ID; null if it does not exist.", graphql_type=Lead | None
+    )
+    async def lead(self, info: Info, id: Annotated[strawberry.ID, _ID]) -> Any:
+        return await leads.lead(info, id)
+
+    @strawberry.field(
+        description="Leads, newest first unless `orderBy` says otherwise.",
+        graphql_type=LeadConnection,
+    )
+    async def leads(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+        where: Annotated[
+            LeadFilter | None,
+            strawberry.argument(name="filter", description="Conditions all leads must meet."),
+        ] = None,
+        order_by: Annotated[
+            LeadOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+    ) -> Any:
+        return await leads.leads(
+            info, where=where, order=order_by, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(
+        description="One sale by global ID; null if it does not exist.", graphql_type=Sale | None
+    )
+    async def sale(self, info: Info, id: Annotated[strawberry.ID, _ID]) -> Any:
+        return await sales.sale(info, id)
+
+    @strawberry.field(
+        description="Sales, newest first unless `orderBy` says otherwise.",
+        graphql_type=SaleConnection,
+    )
+    async def sales(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+        where: Annotated[
+            SaleFilter | None,
+            strawberry.argument(name="filter", description="Conditions all sales must meet."),
+        ] = None,
+        order_by: Annotated[
+            SaleOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+    ) -> Any:
+        return await sales.sales(
+            info, where=where, order=order_by, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(description="Figures of the whole pipeline.", graphql_type=PipelineStats)
+    async def pipeline(self, info: Info) -> Any:
+        return await pipeline.pipeline_stats(info)

@@ -1,0 +1,1 @@
+"""Business logic: every rule, transaction and gate of the pipeline lives here."""

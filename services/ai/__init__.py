@@ -1,0 +1,23 @@
+"""Advisory lead scoring behind one interface.
+
+Nothing outside this package knows whether a heuristic or a language model answered:
+callers build a `ScoringInput`, call `Scorer.score`, and get an `Assessment`.
+"""
+
+from services.ai.factory import build_scorer
+from services.ai.fallback import FallbackScorer
+from services.ai.heuristic import HeuristicScorer
+from services.ai.openai_scorer import OpenAIScorer
+from services.ai.types import Assessment, Factor, Scorer, ScorerUnavailable, ScoringInput
+
+__all__ = [
+    "Assessment",
+    "Factor",
+    "FallbackScorer",
+    "HeuristicScorer",
+    "OpenAIScorer",
+    "Scorer",
+    "ScorerUnavailable",
+    "ScoringInput",
+    "build_scorer",
+]

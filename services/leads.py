@@ -1,0 +1,191 @@
+"""Creating and editing leads, moving them through the pipeline, logging messages."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.database import Database
+from db.queries import leads as lead_rows
+from db.queries import messages as message_rows
+from db.queries import stage_changes
+from db.records import LeadRecord
+from domain.enums import LeadSource, LeadStage, MessageDirection
+from domain.errors import not_found
+from domain.lifecycle import ensure_lead_editable, ensure_lead_transition, ensure_version
+from services.scope import Scope
+from services.validation import Checks, field_path
+
+LEAD_ID_FIELD = field_path("leadId")
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    name: str
+    source: LeadSource
+    business_domain: str | None = None
+    company: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    idempotency_key: str | None = None
+
+
+# Field name -> new value; a field that is absent stays as it is, None clears it.
+LeadChanges = Mapping[str, str | None]
+
+
+async def create_lead(*, db: Database, scope: Scope, new: NewLead) -> LeadRecord:
+    """Create a NEW lead. A repeated idempotency key returns the first lead, unchanged."""
+    checks = Checks()
+    values = _clean_fields(checks, _new_lead_fields(new))
+    key = checks.text(new.idempotency_key, field_path("idempotencyKey"), max_length=200)
+    checks.raise_if_any()
+    async with db.transaction() as conn:
+        created = await lead_rows.insert_lead(
+            conn,
+            values={
+                **values,
+                "source": new.source,
+                "tenant_id": scope.tenant_id,
+                "idempotency_key": key,
+            },
+        )
+        if created is None:
+            assert key is not None  # only a key conflict skips the insert
+            existing = await lead_rows.get_by_idempotency_key(
+                conn, tenant_id=scope.tenant_id, key=key
+            )
+            assert existing is not None
+            return existing
+        await stage_changes.record(
+            conn,
+            tenant_id=scope.tenant_id,
+            lead_id=created.id,
+            from_stage=None,
+            to_stage=created.stage.value,
+            actor=scope.actor,
+        )
+        return created
+
+
+def _new_lead_fields(new: NewLead) -> dict[str, str | None]:
+    return {
+        "name": new.name,
+        "business_domain": new.business_domain,
+        "company": new.company,
+        "email": new.email,
+        "phone": new.phone,
+    }
+
+
+def _clean_fields(checks: Checks, values: LeadChanges) -> dict[str, str | None]:
+    """Validate and normalise whichever editable fields are present."""
+    return {name: _check_field(checks, name, value) for name, value in values.items()}
+
+
+def _check_field(checks: Checks, name: str, value: str | None) -> str | None:
+    if name == "name":
+        return checks.text(value, field_path("name"), max_length=200, required=True)
+    if name == "email":
+        return checks.email(value, field_path("email"))
+    if name == "phone":
+        return checks.phone(value, field_path("phone"))
+    if name == "company":
+        return checks.text(value, field_path("company"), max_length=200)
+    if name == "business_domain":
+        return checks.text(value, field_path("businessDomain"), max_length=100)
+    raise ValueError(f"{name} is not an editable lead field")
+
+
+async def update_lead(
+    *,
+    db: Database,
+    scope: Scope,
+    lead_id: int,
+    changes: LeadChanges,
+    expected_version: int | None = None,
+) -> LeadRecord:
+    """Edit contact data of an open lead; transferred and lost leads are immutable."""
+    checks = Checks()
+    values = _clean_fields(checks, changes)
+    checks.raise_if_any()
+    async with db.transaction() as conn:
+        lead = await _locked_lead(conn, scope, lead_id)
+        ensure_version(expected_version, lead.version)
+        ensure_lead_editable(lead.stage)
+        if not values:
+            return lead
+        return await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
+
+
+async def change_lead_stage(
+    *,
+    db: Database,
+    scope: Scope,
+    lead_id: int,
+    stage: LeadStage,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> LeadRecord:
+    """Move a lead one step forward, or to LOST with a reason; never backwards."""
+    checks = Checks()
+    reason = checks.text(reason, field_path("reason"), max_length=1000, multiline=True)
+    if stage is LeadStage.LOST and reason is None:
+        checks.fail(field_path("reason"), "A reason is required to mark a lead LOST.")
+    checks.raise_if_any()
+    async with db.transaction() as conn:
+        lead = await _locked_lead(conn, scope, lead_id)
+        ensure_version(expected_version, lead.version)
+        ensure_lead_transition(lead.stage, stage)
+        values: dict[str, object] = {"stage": stage}
+        if stage is LeadStage.LOST:
+            values["lost_reason"] = reason
+        updated = await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
+        await stage_changes.record(
+            conn,
+            tenant_id=scope.tenant_id,
+            lead_id=lead.id,
+            from_stage=lead.stage.value,
+            to_stage=stage.value,
+            actor=scope.actor,
+            reason=reason,
+        )
+        return updated
+
+
+async def record_lead_message(
+    *,
+    db: Database,
+    scope: Scope,
+    lead_id: int,
+    direction: MessageDirection,
+    channel: str,
+    text: str | None,
+) -> LeadRecord:
+    """Log one message with an open lead; it counts towards the lead's engagement."""
+    checks = Checks()
+    channel_value = checks.text(channel, field_path("channel"), max_length=50, required=True)
+    text_value = checks.text(text, field_path("text"), max_length=10_000, multiline=True)
+    checks.raise_if_any()
+    async with db.transaction() as conn:
+        lead = await _locked_lead(conn, scope, lead_id)
+        ensure_lead_editable(lead.stage)
+        await message_rows.insert_message(
+            conn,
+            values={
+                "tenant_id": scope.tenant_id,
+                "lead_id": lead.id,
+                "direction": direction,
+                "channel": channel_value,
+                "text": text_value,
+            },
+        )
+        return await lead_rows.increment_message_count(conn, lead_id=lead.id)
+
+
+async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> LeadRecord:
+    """The lead, row-locked for the rest of the transaction, or NOT_FOUND."""
+    lead = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead_id, for_update=True)
+    if lead is None:
+        raise not_found("Lead", LEAD_ID_FIELD)
+    return lead

@@ -1,0 +1,133 @@
+"""One settings object, read from the environment once at start and validated.
+
+Every environment variable the service reads is listed here (and in the README).
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+_Num = TypeVar("_Num", int, float)
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class AISettings:
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    timeout_seconds: float = 10.0
+    fallback_to_heuristic: bool = True
+    cache_ttl_seconds: int = 3600
+
+    @property
+    def uses_model(self) -> bool:
+        return self.model is not None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = PROJECT_ROOT / ".data"
+    demo_data: bool = True
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    transfer_min_score: float = 0.6
+    max_query_depth: int = 12
+    max_query_tokens: int = 3000
+    max_aliases: int = 30
+    max_body_bytes: int = 1_000_000
+    ai: AISettings = field(default_factory=AISettings)
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment; raise SettingsError naming the bad variable."""
+    env = os.environ if env is None else env
+    reader = _Reader(env)
+    return Settings(
+        database_url=reader.text("DATABASE_URL"),
+        host=reader.text("HOST") or "127.0.0.1",
+        port=reader.integer("PORT", 8000, low=1, high=65535),
+        data_dir=Path(reader.text("CRM_DATA_DIR") or PROJECT_ROOT / ".data"),
+        demo_data=reader.boolean("CRM_DEMO_DATA", True),
+        log_level=reader.choice("CRM_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+        db_pool_size=reader.integer("CRM_DB_POOL_SIZE", 10, low=1, high=200),
+        transfer_min_score=reader.number("CRM_TRANSFER_MIN_SCORE", 0.6, low=0.0, high=1.0),
+        max_query_depth=reader.integer("CRM_MAX_QUERY_DEPTH", 12, low=2, high=100),
+        max_query_tokens=reader.integer("CRM_MAX_QUERY_TOKENS", 3000, low=50, high=100_000),
+        max_aliases=reader.integer("CRM_MAX_ALIASES", 30, low=1, high=1000),
+        max_body_bytes=reader.integer("CRM_MAX_BODY_BYTES", 1_000_000, low=1024, high=100_000_000),
+        ai=AISettings(
+            base_url=reader.text("CRM_AI_BASE_URL"),
+            model=reader.text("CRM_AI_MODEL"),
+            api_key=reader.text("OPENAI_API_KEY"),
+            timeout_seconds=reader.number("CRM_AI_TIMEOUT_SECONDS", 10.0, low=0.1, high=300.0),
+            fallback_to_heuristic=reader.boolean("CRM_AI_FALLBACK_TO_HEURISTIC", True),
+            cache_ttl_seconds=reader.integer("CRM_AI_CACHE_TTL_SECONDS", 3600, low=0, high=10**7),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Reader:
+    env: Mapping[str, str]
+
+    def text(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        return self._in_range(name, value, low, high)
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        return self._in_range(name, value, low, high)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+    def choice(self, name: str, default: str, allowed: set[str]) -> str:
+        raw = (self.text(name) or default).upper()
+        if raw not in allowed:
+            raise SettingsError(f"{name} must be one of {sorted(allowed)}, got {raw!r}")
+        return raw
+
+    @staticmethod
+    def _in_range(name: str, value: _Num, low: _Num, high: _Num) -> _Num:
+        if not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+        return value

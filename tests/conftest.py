@@ -1,0 +1,190 @@
+"""Test fixtures: a real PostgreSQL, the real app on a real port, a real HTTP client.
+
+The database is the embedded PostgreSQL (database `crm_test`, recreated per run) unless
+TEST_DATABASE_URL points at another server; that database is wiped at the start.
+"""
+
+import asyncio
+import dataclasses
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db import migrations
+from db.database import create_engine
+from db.embedded import start_embedded_postgres
+from server import create_app
+from settings import PROJECT_ROOT, Settings, load_settings
+
+TEST_DATABASE = "crm_test"
+_TABLES = "stage_changes, lead_messages, sales, lead_analyses, leads"
+
+
+def _embedded_test_url() -> str:
+    admin_url = start_embedded_postgres(PROJECT_ROOT / ".data", "postgres")
+    return admin_url.replace("/postgres?", f"/{TEST_DATABASE}?")
+
+
+async def _fresh_database(url: str) -> None:
+    """Drop and recreate the public schema, then migrate to head."""
+    engine = create_engine(url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await migrations.upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    start_embedded_postgres(PROJECT_ROOT / ".data", TEST_DATABASE)
+    return _embedded_test_url()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return dataclasses.replace(load_settings({}), database_url=None, demo_data=False)
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> str:
+    await _fresh_database(database_url)
+    return database_url
+
+
+class LiveServer:
+    """The real app served by uvicorn on a free loopback port."""
+
+    def __init__(self, app: Any, sock: socket.socket) -> None:
+        self.app = app
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._sock = sock
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="on", http="httptools")
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    @property
+    def engine(self) -> AsyncEngine:
+        engine: AsyncEngine = self.app.state.services.db.engine
+        return engine
+
+
+def _loopback_socket() -> socket.socket:
+    # asyncio turns on TCP_NODELAY only for sockets whose proto is IPPROTO_TCP; without it
+    # every response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def start_server(settings: Settings, database_url: str) -> LiveServer:
+    server = LiveServer(create_app(settings, database_url), _loopback_socket())
+    await server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+async def live_server(settings: Settings, migrated: str) -> AsyncIterator[LiveServer]:
+    server = await start_server(settings, migrated)
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="session")
+async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each test that touches the database starts with an empty pipeline."""
+    yield
+    if "migrated" not in request.fixturenames:
+        return
+    url = request.getfixturevalue("migrated")
+    engine = _cleanup_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+
+
+_engines: dict[str, AsyncEngine] = {}
+
+
+def _cleanup_engine(url: str) -> AsyncEngine:
+    if url not in _engines:
+        _engines[url] = create_engine(url, pool_size=1)
+    return _engines[url]
+
+
+class GraphQLClient:
+    """Posts operations to the live server and returns the decoded JSON."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `data` of an operation that must succeed without any GraphQL error."""
+        body = await self(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient, migrated: str) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_statements(live_server: LiveServer) -> Iterator[StatementCounter]:
+    """Counts SQL statements the live server sends from now until the test ends."""
+    counter = StatementCounter()
+    sync_engine = live_server.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(sync_engine, "before_cursor_execute", counter)
+
+
+__all__ = ["GraphQLClient", "LiveServer", "Path", "start_server"]

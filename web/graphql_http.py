@@ -1,0 +1,179 @@
+"""GraphQL over HTTP (the graphql-over-http spec), served by Starlette.
+
+- POST with a JSON body, or GET with URL parameters (queries only; mutations need POST).
+- `application/graphql-response+json` when the client asks for it: request errors (parse,
+  validation, limits, variables) are HTTP 400 without `data`. With the legacy
+  `application/json` every well-formed request gets 200, as the spec asks.
+- A malformed HTTP request (not JSON, wrong shape, too large) is a 4xx in both.
+- Unexpected exceptions are masked as `INTERNAL` with the request id and logged in full;
+  no request gets a 500 or a stack trace.
+"""
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import ExecutionResult, GraphQLError, OperationType, execute
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from db.models import DEFAULT_TENANT_ID
+from resolvers.context import AppServices, Context
+from services.scope import Scope
+from web.documents import BAD_REQUEST, DocumentCache, PreparedDocument, as_bad_request
+from web.negotiation import GRAPHQL_RESPONSE, JSON, prefers_html, response_media_type
+from web.params import GraphQLParams, RequestError, read_params
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_GRAPHIQL = get_graphql_ide_html("graphiql")
+_INTERNAL = "Internal server error."
+
+
+class GraphQLEndpoint:
+    def __init__(
+        self, *, schema: strawberry.Schema, services: AppServices, documents: DocumentCache
+    ) -> None:
+        self._schema = schema
+        self._services = services
+        self._documents = documents
+
+    async def handle(self, request: Request) -> Response:
+        """Every response carries X-Request-ID, the id an INTERNAL error names."""
+        request_id = _request_id(request)
+        response = await self._respond(request, request_id)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    async def _respond(self, request: Request, request_id: str) -> Response:
+        accept = request.headers.get("accept")
+        if request.method != "POST" and prefers_html(accept):
+            return HTMLResponse(_GRAPHIQL, headers={"Vary": "Accept"})
+        media_type = response_media_type(accept)
+        if media_type is None:
+            error = RequestError(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", 406)
+            return _request_failure(error, JSON)
+        try:
+            params = await read_params(request, self._services.settings.max_body_bytes)
+            return await self._run(request, params, media_type, request_id)
+        except RequestError as error:
+            return _request_failure(error, media_type)
+        except Exception:
+            log.exception("request %s failed outside any resolver", request_id)
+            return _result(None, [_internal_error(request_id)], media_type)
+
+    async def _run(
+        self, request: Request, params: GraphQLParams, media_type: str, request_id: str
+    ) -> Response:
+        prepared = self._documents.prepare(params.query)
+        if prepared.errors:
+            return _request_errors(prepared.errors, media_type)
+        operation = prepared.operation_type(params.operation_name)
+        if operation is OperationType.SUBSCRIPTION:
+            return _request_errors([_subscription_over_http()], media_type)
+        if operation is OperationType.MUTATION and request.method != "POST":
+            # GET must be safe (caches and prefetchers repeat it), so it may only read.
+            raise RequestError("Mutations need POST, not GET.", 405, {"Allow": "POST"})
+        result = await self._execute(request, prepared, params, request_id)
+        if result.data is None and _is_request_error(result):
+            return _request_errors([as_bad_request(e) for e in result.errors or ()], media_type)
+        return _result(result.data, _masked(result.errors, request_id), media_type)
+
+    async def _execute(
+        self, request: Request, prepared: PreparedDocument, params: GraphQLParams, request_id: str
+    ) -> ExecutionResult:
+        assert prepared.document is not None
+        context = Context(app=self._services, scope=_scope(request), request_id=request_id)
+        result = execute(
+            self._schema._schema,
+            prepared.document,
+            context_value=context,
+            variable_values=params.variables,
+            operation_name=params.operation_name,
+            executor_class=self._schema.execution_context_class,
+        )
+        if isinstance(result, ExecutionResult):
+            return result
+        return await result
+
+
+def _scope(request: Request) -> Scope:
+    actor = request.headers.get("x-actor", "").strip()[:200] or None
+    return Scope(tenant_id=DEFAULT_TENANT_ID, actor=actor)
+
+
+def _request_id(request: Request) -> str:
+    """The caller's X-Request-ID when it is a sane token (it reaches our logs), else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _subscription_over_http() -> GraphQLError:
+    return GraphQLError(
+        "Subscriptions are served over WebSocket (graphql-transport-ws), not plain HTTP.",
+        extensions={"code": BAD_REQUEST},
+    )
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Variable coercion and operation selection fail before any field runs (no path)."""
+    return bool(result.errors) and all(error.path is None for error in result.errors or ())
+
+
+def _masked(errors: list[GraphQLError] | None, request_id: str) -> list[GraphQLError] | None:
+    """GraphQL errors pass as they are; any other exception becomes an opaque INTERNAL."""
+    if not errors:
+        return errors
+    return [_mask(error, request_id) for error in errors]
+
+
+def _mask(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error
+    log.error("request %s: resolver at %s raised", request_id, error.path, exc_info=original)
+    return _internal_error(request_id, error)
+
+
+def _internal_error(request_id: str, located: GraphQLError | None = None) -> GraphQLError:
+    return GraphQLError(
+        _INTERNAL,
+        located.nodes if located else None,
+        path=located.path if located else None,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+def _request_errors(errors: Sequence[GraphQLError], media_type: str) -> Response:
+    """No operation ran: no `data`; 400 only where the media type can say so (not JSON)."""
+    status = 400 if media_type == GRAPHQL_RESPONSE else 200
+    return _json({"errors": [error.formatted for error in errors]}, status, media_type)
+
+
+def _result(data: Any, errors: list[GraphQLError] | None, media_type: str) -> Response:
+    payload: dict[str, Any] = {"data": data}
+    if errors:
+        payload = {"errors": [error.formatted for error in errors], "data": data}
+    return _json(payload, 200, media_type)
+
+
+def _request_failure(error: RequestError, media_type: str) -> Response:
+    payload = {"errors": [{"message": str(error), "extensions": {"code": BAD_REQUEST}}]}
+    return _json(payload, error.status, media_type, error.headers)
+
+
+def _json(
+    payload: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(payload),
+        status_code=status,
+        media_type=f"{media_type}; charset=utf-8",
+        headers={"Vary": "Accept", **(headers or {})},
+    )
