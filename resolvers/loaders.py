@@ -34,6 +34,7 @@ class Loaders:
         self.lead_by_id = DataLoader[int, LeadRecord | None](self._leads)
         self.sale_by_id = DataLoader[int, SaleRecord | None](self._sales)
         self.analysis_by_id = DataLoader[int, AnalysisRecord | None](self._analyses)
+        self.message_by_id = DataLoader[int, LeadMessageRecord | None](self._messages)
         self.sale_by_lead = DataLoader[int, SaleRecord | None](self._sales_by_lead)
         self.stage_history_by_lead = DataLoader[int, list[StageChangeRecord]](
             self._stage_history_by_lead
@@ -59,6 +60,11 @@ class Loaders:
     async def _analyses(self, ids: list[int]) -> list[AnalysisRecord | None]:
         async with self._db.read() as conn:
             rows = await analyses.get_many(conn, tenant_id=self._tenant_id, analysis_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _messages(self, ids: list[int]) -> list[LeadMessageRecord | None]:
+        async with self._db.read() as conn:
+            rows = await messages.get_many(conn, tenant_id=self._tenant_id, message_ids=ids)
         return _in_key_order(ids, {r.id: r for r in rows})
 
     async def _sales_by_lead(self, lead_ids: list[int]) -> list[SaleRecord | None]:

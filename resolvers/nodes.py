@@ -2,9 +2,22 @@
 
 from typing import Any
 
+from aiodataloader import DataLoader
+
 from resolvers.context import Info
 from resolvers.errors import BadRequest
 from resolvers.ids import InvalidId, parse_global_id
+from resolvers.loaders import Loaders
+
+
+def _loader_for(loaders: Loaders, type_name: str) -> DataLoader[int, Any]:
+    by_type: dict[str, DataLoader[int, Any]] = {
+        "Lead": loaders.lead_by_id,
+        "Sale": loaders.sale_by_id,
+        "LeadAnalysis": loaders.analysis_by_id,
+        "LeadMessage": loaders.message_by_id,
+    }
+    return by_type[type_name]
 
 
 async def node(info: Info, global_id: str) -> Any:
@@ -13,11 +26,4 @@ async def node(info: Info, global_id: str) -> Any:
         type_name, db_id = parse_global_id(global_id)
     except InvalidId as exc:
         raise BadRequest(str(exc)) from None
-    loaders = info.context.loaders
-    if type_name == "Lead":
-        return await loaders.lead_by_id.load(db_id)
-    if type_name == "Sale":
-        return await loaders.sale_by_id.load(db_id)
-    if type_name == "LeadAnalysis":
-        return await loaders.analysis_by_id.load(db_id)
-    return None  # messages are reachable through their lead
+    return await _loader_for(info.context.loaders, type_name).load(db_id)

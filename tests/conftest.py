@@ -1,7 +1,8 @@
 """Test fixtures: a real PostgreSQL, the real app on a real port, a real HTTP client.
 
-The database is the embedded PostgreSQL (database `crm_test`, recreated per run) unless
-TEST_DATABASE_URL points at another server; that database is wiped at the start.
+The database is the embedded PostgreSQL (a database of this run's own, dropped at the
+end, so two runs never meet) unless TEST_DATABASE_URL points at another server; that
+database is wiped at the start.
 """
 
 import asyncio
@@ -24,13 +25,17 @@ from db.embedded import start_embedded_postgres
 from server import create_app
 from settings import PROJECT_ROOT, Settings, load_settings
 
-TEST_DATABASE = "crm_test"
+TEST_DATABASE = f"crm_test_{os.getpid()}"
 _TABLES = "stage_changes, lead_messages, sales, lead_analyses, leads"
 
 
-def _embedded_test_url() -> str:
-    admin_url = start_embedded_postgres(PROJECT_ROOT / ".data", "postgres")
-    return admin_url.replace("/postgres?", f"/{TEST_DATABASE}?")
+async def _drop_database(admin_url: str, name: str) -> None:
+    engine = create_engine(admin_url, pool_size=1).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
 
 
 async def _fresh_database(url: str) -> None:
@@ -44,12 +49,16 @@ async def _fresh_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+async def database_url() -> AsyncIterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
-    start_embedded_postgres(PROJECT_ROOT / ".data", TEST_DATABASE)
-    return _embedded_test_url()
+        yield url
+        return
+    yield start_embedded_postgres(PROJECT_ROOT / ".data", TEST_DATABASE)
+    for engine in _engines.values():
+        await engine.dispose()
+    admin_url = start_embedded_postgres(PROJECT_ROOT / ".data", "postgres")
+    await _drop_database(admin_url, TEST_DATABASE)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.keyset import Page, PageRequest
@@ -18,6 +18,15 @@ _COLUMNS = columns_of(LeadMessageRecord, messages)
 async def insert_message(conn: AsyncConnection, *, values: dict[str, Any]) -> LeadMessageRecord:
     stmt = insert(messages).values(**values).returning(*_COLUMNS)
     return LeadMessageRecord.from_row((await conn.execute(stmt)).one())
+
+
+async def get_many(
+    conn: AsyncConnection, *, tenant_id: int, message_ids: Sequence[int]
+) -> list[LeadMessageRecord]:
+    stmt = select(*_COLUMNS).where(
+        messages.c.tenant_id == tenant_id, messages.c.id.in_(message_ids)
+    )
+    return [LeadMessageRecord.from_row(row) for row in await conn.execute(stmt)]
 
 
 async def pages_by_lead(
