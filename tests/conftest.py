@@ -24,18 +24,10 @@ from db.database import create_engine
 from db.embedded import start_embedded_postgres
 from server import create_app
 from settings import PROJECT_ROOT, Settings, load_settings
+from tests.databases import drop_database
 
 TEST_DATABASE = f"crm_test_{os.getpid()}"
 _TABLES = "stage_changes, lead_messages, sales, lead_analyses, leads"
-
-
-async def _drop_database(admin_url: str, name: str) -> None:
-    engine = create_engine(admin_url, pool_size=1).execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
 
 
 async def _fresh_database(url: str) -> None:
@@ -54,11 +46,11 @@ async def database_url() -> AsyncIterator[str]:
     if url:
         yield url
         return
-    yield start_embedded_postgres(PROJECT_ROOT / ".data", TEST_DATABASE)
+    url = start_embedded_postgres(PROJECT_ROOT / ".data", TEST_DATABASE)
+    yield url
     for engine in _engines.values():
         await engine.dispose()
-    admin_url = start_embedded_postgres(PROJECT_ROOT / ".data", "postgres")
-    await _drop_database(admin_url, TEST_DATABASE)
+    await drop_database(url, TEST_DATABASE)
 
 
 @pytest.fixture(scope="session")

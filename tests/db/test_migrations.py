@@ -11,45 +11,28 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, make_url, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import migrations
 from db.database import create_engine
 from db.models import Base
+from tests.databases import throwaway_database
 
 MODEL_TABLES = set(Base.metadata.tables)
 # The tenants table is the tenant itself: every other table points at it.
 TENANT_SCOPED_TABLES = MODEL_TABLES - {"tenants"}
 
 
-def _url_of(database_url: str, database: str) -> str:
-    return make_url(database_url).set(database=database).render_as_string(hide_password=False)
-
-
-async def _run_on_server(database_url: str, statement: str) -> None:
-    """CREATE/DROP DATABASE cannot run in a transaction: autocommit on the `postgres` db."""
-    admin = create_engine(_url_of(database_url, "postgres"), pool_size=1)
-    try:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
-
-
 @pytest.fixture
 async def empty_database(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a brand-new, empty database; the database is dropped afterwards."""
-    name = f"crm_migrations_test_{os.getpid()}"
-    await _run_on_server(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await _run_on_server(database_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(_url_of(database_url, name), pool_size=1)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        await _run_on_server(database_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+    async with throwaway_database(database_url, f"crm_migrations_test_{os.getpid()}") as url:
+        engine = create_engine(url, pool_size=1)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:
