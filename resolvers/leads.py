@@ -1,5 +1,6 @@
 """Lead queries and the fields of Lead that need a loader or a computation."""
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -20,7 +21,14 @@ from resolvers.context import Info
 from resolvers.datetimes import as_utc
 from resolvers.errors import BadRequest
 from resolvers.ids import id_of_type, to_global_id
-from resolvers.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from resolvers.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Connection,
+    PageArgs,
+    connection,
+    list_connection,
+    page_request,
+)
 from schema import inputs
 from services import transfer
 
@@ -61,41 +69,29 @@ async def leads(
     *,
     where: inputs.LeadFilter | None,
     order: inputs.LeadOrder | None,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
+    page: PageArgs,
 ) -> Connection[LeadRecord]:
-    order = order or inputs.LeadOrder()
+    field = (order or inputs.LeadOrder()).field
+    descending = (order or inputs.LeadOrder()).direction is OrderDirection.DESC
     lead_filter = _lead_filter(where or inputs.LeadFilter())
-    ordering = f"lead:{order.field.value}"
-    request = page_request(
-        ordering=ordering,
-        sort_type=_SORT_TYPES[order.field],
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-    )
-    ctx = info.context
-    async with ctx.app.db.read() as conn:
-        page = await lead_rows.list_page(
-            conn,
-            tenant_id=ctx.scope.tenant_id,
+    tenant_id = info.context.scope.tenant_id
+    return await list_connection(
+        info.context.app.db,
+        ordering=f"lead:{field.value}",
+        sort_type=_SORT_TYPES[field],
+        args=page,
+        fetch_page=functools.partial(
+            lead_rows.list_page,
+            tenant_id=tenant_id,
             lead_filter=lead_filter,
-            order=order.field,
-            descending=order.direction is OrderDirection.DESC,
-            request=request,
-        )
-
-    async def count() -> int:
-        async with ctx.app.db.read() as conn:
-            return await lead_rows.count(
-                conn, tenant_id=ctx.scope.tenant_id, lead_filter=lead_filter
-            )
-
-    field = order.field
-    return connection(page, ordering, lambda r: (lead_rows.sort_value(r, field), r.id), count=count)
+            order=field,
+            descending=descending,
+        ),
+        fetch_count=functools.partial(
+            lead_rows.count, tenant_id=tenant_id, lead_filter=lead_filter
+        ),
+        sort_value=lambda row: lead_rows.sort_value(row, field),
+    )
 
 
 def _lead_filter(where: inputs.LeadFilter) -> lead_rows.LeadFilter:

@@ -1,5 +1,10 @@
-"""Mutations: decode the input, call one service, turn its refusal into userErrors."""
+"""Mutations: decode the input, call one service, shape the payload.
 
+A service refuses with a `DomainError`; `@refusals_as(Payload)` is the one place that
+turns it into the payload's `userErrors`.
+"""
+
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -14,6 +19,7 @@ from schema import inputs
 from services import analysis, leads, sales, transfer
 
 P = TypeVar("P")
+In = TypeVar("In")
 
 
 @dataclass
@@ -42,14 +48,25 @@ class SalePayload:
     user_errors: list[Problem] = field(default_factory=list)
 
 
-async def _refusals_as_user_errors(
-    payload: Callable[..., P], action: Callable[[], Awaitable[P]]
-) -> P:
-    """The one place where a business refusal becomes `userErrors`."""
-    try:
-        return await action()
-    except DomainError as refusal:
-        return payload(user_errors=list(refusal.problems))
+Mutation = Callable[[Info, In], Awaitable[P]]
+
+
+def refusals_as(
+    payload: Callable[..., P],
+) -> Callable[[Mutation[In, P]], Mutation[In, P]]:
+    """A business refusal becomes `payload(user_errors=...)`; nothing else is caught."""
+
+    def decorate(mutation: Mutation[In, P]) -> Mutation[In, P]:
+        @functools.wraps(mutation)
+        async def run(info: Info, data: In) -> P:
+            try:
+                return await mutation(info, data)
+            except DomainError as refusal:
+                return payload(user_errors=list(refusal.problems))
+
+        return run
+
+    return decorate
 
 
 def _db_id(global_id: str, type_name: str, field_name: str) -> int:
@@ -66,131 +83,107 @@ def _db_id(global_id: str, type_name: str, field_name: str) -> int:
 
 
 def _given(value: Any) -> Any:
+    """An omitted optional input field reads as None."""
     return None if value is UNSET else value
 
 
+@refusals_as(LeadPayload)
 async def create_lead(info: Info, data: inputs.CreateLeadInput) -> LeadPayload:
+    new = leads.NewLead(
+        name=data.name,
+        source=data.source,
+        business_domain=_given(data.business_domain),
+        company=_given(data.company),
+        email=_given(data.email),
+        phone=_given(data.phone),
+        idempotency_key=_given(data.idempotency_key),
+    )
     ctx = info.context
-
-    async def act() -> LeadPayload:
-        new = leads.NewLead(
-            name=data.name,
-            source=data.source,
-            business_domain=_given(data.business_domain),
-            company=_given(data.company),
-            email=_given(data.email),
-            phone=_given(data.phone),
-            idempotency_key=_given(data.idempotency_key),
-        )
-        return LeadPayload(lead=await leads.create_lead(db=ctx.app.db, scope=ctx.scope, new=new))
-
-    return await _refusals_as_user_errors(LeadPayload, act)
+    return LeadPayload(lead=await leads.create_lead(db=ctx.app.db, scope=ctx.scope, new=new))
 
 
 _EDITABLE_LEAD_FIELDS = ("name", "business_domain", "company", "email", "phone")
 
 
+@refusals_as(LeadPayload)
 async def update_lead(info: Info, data: inputs.UpdateLeadInput) -> LeadPayload:
-    ctx = info.context
-
-    async def act() -> LeadPayload:
-        changes = {
-            name: getattr(data, name)
-            for name in _EDITABLE_LEAD_FIELDS
-            if getattr(data, name) is not UNSET
-        }
-        lead = await leads.update_lead(
-            db=ctx.app.db,
-            scope=ctx.scope,
-            lead_id=_db_id(data.lead_id, "Lead", "leadId"),
-            changes=changes,
-            expected_version=_given(data.expected_version),
-        )
-        return LeadPayload(lead=lead)
-
-    return await _refusals_as_user_errors(LeadPayload, act)
+    changes = {
+        name: getattr(data, name)
+        for name in _EDITABLE_LEAD_FIELDS
+        if getattr(data, name) is not UNSET
+    }
+    lead = await leads.update_lead(
+        db=info.context.app.db,
+        scope=info.context.scope,
+        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        changes=changes,
+        expected_version=_given(data.expected_version),
+    )
+    return LeadPayload(lead=lead)
 
 
+@refusals_as(LeadPayload)
 async def change_lead_stage(info: Info, data: inputs.ChangeLeadStageInput) -> LeadPayload:
-    ctx = info.context
-
-    async def act() -> LeadPayload:
-        lead = await leads.change_lead_stage(
-            db=ctx.app.db,
-            scope=ctx.scope,
-            lead_id=_db_id(data.lead_id, "Lead", "leadId"),
-            stage=data.stage,
-            reason=_given(data.reason),
-            expected_version=_given(data.expected_version),
-        )
-        return LeadPayload(lead=lead)
-
-    return await _refusals_as_user_errors(LeadPayload, act)
+    lead = await leads.change_lead_stage(
+        db=info.context.app.db,
+        scope=info.context.scope,
+        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        stage=data.stage,
+        reason=_given(data.reason),
+        expected_version=_given(data.expected_version),
+    )
+    return LeadPayload(lead=lead)
 
 
+@refusals_as(LeadPayload)
 async def record_lead_message(info: Info, data: inputs.RecordLeadMessageInput) -> LeadPayload:
-    ctx = info.context
-
-    async def act() -> LeadPayload:
-        lead = await leads.record_lead_message(
-            db=ctx.app.db,
-            scope=ctx.scope,
-            lead_id=_db_id(data.lead_id, "Lead", "leadId"),
-            direction=data.direction,
-            channel=data.channel,
-            text=_given(data.text),
-        )
-        return LeadPayload(lead=lead)
-
-    return await _refusals_as_user_errors(LeadPayload, act)
+    lead = await leads.record_lead_message(
+        db=info.context.app.db,
+        scope=info.context.scope,
+        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        direction=data.direction,
+        channel=data.channel,
+        text=_given(data.text),
+    )
+    return LeadPayload(lead=lead)
 
 
+@refusals_as(AnalyzeLeadPayload)
 async def analyze_lead(info: Info, data: inputs.AnalyzeLeadInput) -> AnalyzeLeadPayload:
-    ctx = info.context
-
-    async def act() -> AnalyzeLeadPayload:
-        result = await analysis.analyze_lead(
-            db=ctx.app.db,
-            scope=ctx.scope,
-            scorer=ctx.app.scorer,
-            lead_id=_db_id(data.lead_id, "Lead", "leadId"),
-            cache_ttl=ctx.app.analysis_cache_ttl,
-            force=data.force,
-        )
-        return AnalyzeLeadPayload(analysis=result.analysis, lead=result.lead)
-
-    return await _refusals_as_user_errors(AnalyzeLeadPayload, act)
+    app = info.context.app
+    result = await analysis.analyze_lead(
+        db=app.db,
+        scope=info.context.scope,
+        scorer=app.scorer,
+        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        cache_ttl=app.analysis_cache_ttl,
+        force=data.force,
+    )
+    return AnalyzeLeadPayload(analysis=result.analysis, lead=result.lead)
 
 
+@refusals_as(TransferLeadPayload)
 async def transfer_lead(info: Info, data: inputs.TransferLeadInput) -> TransferLeadPayload:
-    ctx = info.context
-
-    async def act() -> TransferLeadPayload:
-        done = await transfer.transfer_lead(
-            db=ctx.app.db,
-            scope=ctx.scope,
-            lead_id=_db_id(data.lead_id, "Lead", "leadId"),
-            min_score=ctx.app.settings.transfer_min_score,
-            expected_version=_given(data.expected_version),
-        )
-        return TransferLeadPayload(lead=done.lead, sale=done.sale)
-
-    return await _refusals_as_user_errors(TransferLeadPayload, act)
+    app = info.context.app
+    done = await transfer.transfer_lead(
+        db=app.db,
+        scope=info.context.scope,
+        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        min_score=app.settings.transfer_min_score,
+        expected_version=_given(data.expected_version),
+    )
+    return TransferLeadPayload(lead=done.lead, sale=done.sale)
 
 
+@refusals_as(SalePayload)
 async def change_sale_stage(info: Info, data: inputs.ChangeSaleStageInput) -> SalePayload:
-    ctx = info.context
-
-    async def act() -> SalePayload:
-        sale = await sales.change_sale_stage(
-            db=ctx.app.db,
-            scope=ctx.scope,
-            sale_id=_db_id(data.sale_id, "Sale", "saleId"),
-            stage=data.stage,
-            amount=_given(data.amount),
-            currency=_given(data.currency),
-            expected_version=_given(data.expected_version),
-        )
-        return SalePayload(sale=sale)
-
-    return await _refusals_as_user_errors(SalePayload, act)
+    sale = await sales.change_sale_stage(
+        db=info.context.app.db,
+        scope=info.context.scope,
+        sale_id=_db_id(data.sale_id, "Sale", "saleId"),
+        stage=data.stage,
+        amount=_given(data.amount),
+        currency=_given(data.currency),
+        expected_version=_given(data.expected_version),
+    )
+    return SalePayload(sale=sale)

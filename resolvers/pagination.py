@@ -10,10 +10,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.database import Database
 from db.keyset import Page, PageRequest, Position
 from resolvers.errors import BadRequest
 
@@ -21,6 +23,14 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
 T = TypeVar("T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Identified)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,49 @@ def connection(
         end_cursor=edges[-1].cursor if edges else None,
     )
     return Connection(edges=edges, page_info=info, **extra)
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """The Relay arguments of a root list field."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+async def list_connection(
+    db: Database,
+    *,
+    ordering: str,
+    sort_type: type,
+    args: PageArgs,
+    fetch_page: Callable[..., Awaitable[Page[R]]],
+    fetch_count: Callable[[AsyncConnection], Awaitable[int]],
+    sort_value: Callable[[R], Any],
+) -> Connection[R]:
+    """One keyset page of a root list; its total is counted only if a client asks.
+
+    `fetch_page(conn, request=...)` reads the page, `fetch_count(conn)` the total, and
+    `sort_value(row)` gives the value a row's cursor records next to its id.
+    """
+    request = page_request(
+        ordering=ordering,
+        sort_type=sort_type,
+        first=args.first,
+        after=args.after,
+        last=args.last,
+        before=args.before,
+    )
+    async with db.read() as conn:
+        page = await fetch_page(conn, request=request)
+
+    async def count() -> int:
+        async with db.read() as conn:
+            return await fetch_count(conn)
+
+    return connection(page, ordering, lambda row: (sort_value(row), row.id), count=count)
 
 
 def page_request(

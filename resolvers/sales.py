@@ -1,5 +1,6 @@
 """Sale queries and the fields of Sale that need a loader."""
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from domain.enums import OrderDirection, SaleOrderField
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
 from resolvers.ids import id_of_type, to_global_id
-from resolvers.pagination import Connection, connection, page_request
+from resolvers.pagination import Connection, PageArgs, list_connection
 from schema import inputs
 
 _SORT_TYPES: dict[SaleOrderField, type] = {
@@ -33,46 +34,34 @@ async def sales(
     *,
     where: inputs.SaleFilter | None,
     order: inputs.SaleOrder | None,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
+    page: PageArgs,
 ) -> Connection[SaleRecord]:
-    order = order or inputs.SaleOrder()
+    field = (order or inputs.SaleOrder()).field
+    descending = (order or inputs.SaleOrder()).direction is OrderDirection.DESC
     where = where or inputs.SaleFilter()
     sale_filter = sale_rows.SaleFilter(
         stages=where.stage,
         created_after=as_utc(where.created_after),
         created_before=as_utc(where.created_before),
     )
-    ordering = f"sale:{order.field.value}"
-    request = page_request(
-        ordering=ordering,
-        sort_type=_SORT_TYPES[order.field],
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-    )
-    ctx = info.context
-    async with ctx.app.db.read() as conn:
-        page = await sale_rows.list_page(
-            conn,
-            tenant_id=ctx.scope.tenant_id,
+    tenant_id = info.context.scope.tenant_id
+    return await list_connection(
+        info.context.app.db,
+        ordering=f"sale:{field.value}",
+        sort_type=_SORT_TYPES[field],
+        args=page,
+        fetch_page=functools.partial(
+            sale_rows.list_page,
+            tenant_id=tenant_id,
             sale_filter=sale_filter,
-            order=order.field,
-            descending=order.direction is OrderDirection.DESC,
-            request=request,
-        )
-
-    async def count() -> int:
-        async with ctx.app.db.read() as conn:
-            return await sale_rows.count(
-                conn, tenant_id=ctx.scope.tenant_id, sale_filter=sale_filter
-            )
-
-    field = order.field
-    return connection(page, ordering, lambda r: (sale_rows.sort_value(r, field), r.id), count=count)
+            order=field,
+            descending=descending,
+        ),
+        fetch_count=functools.partial(
+            sale_rows.count, tenant_id=tenant_id, sale_filter=sale_filter
+        ),
+        sort_value=lambda row: sale_rows.sort_value(row, field),
+    )
 
 
 async def sale_lead(root: SaleRecord, info: Info) -> LeadRecord:

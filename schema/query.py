@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers import leads, nodes, pipeline, sales
 from resolvers.context import Info
+from resolvers.pagination import PageArgs
 from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
 from schema.leads import Lead, LeadConnection
 from schema.node import Node
@@ -51,9 +52,8 @@ class Query:
             LeadOrder | None, strawberry.argument(description="Sort order.")
         ] = None,
     ) -> Any:
-        return await leads.leads(
-            info, where=where, order=order_by, first=first, after=after, last=last, before=before
-        )
+        page = PageArgs(first=first, after=after, last=last, before=before)
+        return await leads.leads(info, where=where, order=order_by, page=page)
 
     @strawberry.field(
         description="One sale by global ID; null if it does not exist.", graphql_type=Sale | None
@@ -80,9 +80,8 @@ class Query:
             SaleOrder | None, strawberry.argument(description="Sort order.")
         ] = None,
     ) -> Any:
-        return await sales.sales(
-            info, where=where, order=order_by, first=first, after=after, last=last, before=before
-        )
+        page = PageArgs(first=first, after=after, last=last, before=before)
+        return await sales.sales(info, where=where, order=order_by, page=page)
 
     @strawberry.field(description="Figures of the whole pipeline.", graphql_type=PipelineStats)
     async def pipeline(self, info: Info) -> Any:
