@@ -68,13 +68,16 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     return app
 
 
-async def prepare_database(database_url: str, *, demo_data: bool) -> None:
-    """Bring the schema to the newest migration; seed demo leads when asked and empty."""
+async def prepare_database(database_url: str, settings: Settings) -> None:
+    """Bring the schema to the newest migration. Demo leads go only into an empty
+    embedded database, never into one DATABASE_URL names."""
     engine = create_engine(database_url, pool_size=1)
     try:
         await migrations.upgrade(engine)
-        if demo_data:
-            loaded = await load_demo_data_if_empty(Database(engine))
+        if settings.uses_embedded_database and settings.demo_data:
+            loaded = await load_demo_data_if_empty(
+                Database(engine), min_score=settings.transfer_min_score
+            )
             if loaded:
                 log.info("loaded %d demo leads", loaded)
     finally:
@@ -95,11 +98,7 @@ def main() -> None:
         database_url = start_embedded_postgres(settings.data_dir, "crm")
     else:
         database_url = settings.database_url
-    asyncio.run(
-        prepare_database(
-            database_url, demo_data=settings.uses_embedded_database and settings.demo_data
-        )
-    )
+    asyncio.run(prepare_database(database_url, settings))
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
     uvicorn.run(
         create_app(settings, database_url),

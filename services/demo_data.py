@@ -15,13 +15,13 @@ from db.database import Database
 from db.models import DEFAULT_TENANT_ID
 from db.queries import leads as lead_rows
 from domain.enums import LeadSource, LeadStage, MessageDirection, SaleStage
+from domain.errors import DomainError
 from services.ai.heuristic import HeuristicScorer
 from services.analysis import analyze_lead
 from services.leads import NewLead, change_lead_stage, create_lead, record_lead_message
 from services.sales import change_sale_stage
 from services.scope import Scope
 from services.transfer import transfer_lead
-from settings import Settings
 
 SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="demo")
 CURRENCY = "EUR"
@@ -191,8 +191,9 @@ _CONVERSATION: tuple[tuple[MessageDirection, str, str], ...] = (
 )
 
 
-async def load_demo_data_if_empty(db: Database) -> int:
-    """Play the demo pipeline into the default tenant when it has no leads yet.
+async def load_demo_data_if_empty(db: Database, *, min_score: float) -> int:
+    """Play the demo pipeline into the default tenant when it has no leads yet, through
+    the same services and gates as every client (`min_score` is the transfer gate).
 
     Returns how many leads were created: 0 when the tenant already had leads.
     """
@@ -203,11 +204,11 @@ async def load_demo_data_if_empty(db: Database) -> int:
     if existing:
         return 0
     for number, demo in enumerate(DEMO_LEADS, start=1):
-        await _play(db, demo, number)
+        await _play(db, demo, number, min_score)
     return len(DEMO_LEADS)
 
 
-async def _play(db: Database, demo: DemoLead, number: int) -> None:
+async def _play(db: Database, demo: DemoLead, number: int, min_score: float) -> None:
     """Create the lead and walk it as far as its story goes, analyzing along the way."""
     lead = await create_lead(db=db, scope=SCOPE, new=_new_lead(demo, number))
     said = 0
@@ -225,7 +226,7 @@ async def _play(db: Database, demo: DemoLead, number: int) -> None:
             db=db, scope=SCOPE, lead_id=lead.id, stage=LeadStage.LOST, reason=demo.lost_reason
         )
     elif demo.sale is not None:
-        await _sell(db, lead.id, demo.sale, demo.amount)
+        await _sell(db, lead.id, demo.sale, demo.amount, min_score)
 
 
 def _new_lead(demo: DemoLead, number: int) -> NewLead:
@@ -273,12 +274,16 @@ async def _analyze(db: Database, lead_id: int) -> None:
     )
 
 
-async def _sell(db: Database, lead_id: int, target: SaleStage, amount: int | None) -> None:
+async def _sell(
+    db: Database, lead_id: int, target: SaleStage, amount: int | None, min_score: float
+) -> None:
     """Transfer the lead, then move its sale one step at a time up to `target`; the price
-    is agreed at AGREEMENT, so PAID needs no amount of its own."""
-    transfer = await transfer_lead(
-        db=db, scope=SCOPE, lead_id=lead_id, min_score=Settings().transfer_min_score
-    )
+    is agreed at AGREEMENT, so PAID needs no amount of its own. A lead the configured gate
+    refuses stays QUALIFIED."""
+    try:
+        transfer = await transfer_lead(db=db, scope=SCOPE, lead_id=lead_id, min_score=min_score)
+    except DomainError:
+        return
     for stage in _SALE_ORDER[1 : _SALE_ORDER.index(target) + 1]:
         price = Decimal(amount) if stage is SaleStage.AGREEMENT and amount is not None else None
         await change_sale_stage(

@@ -13,6 +13,9 @@ from services.ai.heuristic import TRANSFER_FROM
 from services.demo_data import load_demo_data_if_empty
 from services.leads import NewLead, create_lead
 from services.scope import Scope
+from settings import Settings
+
+MIN_SCORE = Settings().transfer_min_score
 
 # Every stage a lead or a sale passes through on its way to where it stands now.
 LEAD_PATHS = {
@@ -54,8 +57,8 @@ async def _histories(db: Database, subject: str) -> dict[int, list[Row[Any]]]:
 async def test_demo_data_plays_a_pipeline_through_every_stage_once(db: Database) -> None:
     # given an empty database
     # when the demo data is loaded, and asked for a second time
-    loaded = await load_demo_data_if_empty(db)
-    loaded_again = await load_demo_data_if_empty(db)
+    loaded = await load_demo_data_if_empty(db, min_score=MIN_SCORE)
+    loaded_again = await load_demo_data_if_empty(db, min_score=MIN_SCORE)
 
     # then about fifty leads were created, and none the second time
     leads = await _rows(db, Lead)
@@ -123,8 +126,20 @@ async def test_demo_data_leaves_a_tenant_with_leads_alone(db: Database) -> None:
     await create_lead(db=db, scope=scope, new=NewLead(name="Ada", source=LeadSource.PARTNER))
 
     # when the demo data is asked for
-    loaded = await load_demo_data_if_empty(db)
+    loaded = await load_demo_data_if_empty(db, min_score=MIN_SCORE)
 
     # then nothing is loaded
     assert loaded == 0
     assert [lead.name for lead in await _rows(db, Lead)] == ["Ada"]
+
+
+async def test_demo_data_respects_a_stricter_transfer_gate(db: Database) -> None:
+    # given a transfer gate no demo lead reaches
+    # when the demo data is loaded
+    loaded = await load_demo_data_if_empty(db, min_score=0.99)
+
+    # then it still loads, and no lead was transferred past the gate
+    leads = await _rows(db, Lead)
+    assert len(leads) == loaded > 0
+    assert not [lead for lead in leads if lead.stage is LeadStage.TRANSFERRED]
+    assert await _rows(db, Sale) == []
