@@ -5,6 +5,7 @@ Each batch function calls a `db.queries` function; no SQL lives here.
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from aiodataloader import DataLoader
@@ -28,24 +29,48 @@ PageKey = tuple[int, PageRequest]
 
 
 class Loaders:
+    """Created per request; each loader is built on first use, so a request pays only for
+    the relations it actually selects."""
+
     def __init__(self, db: Database, tenant_id: int) -> None:
         self._db = db
         self._tenant_id = tenant_id
-        self.lead_by_id = DataLoader[int, LeadRecord | None](self._leads)
-        self.sale_by_id = DataLoader[int, SaleRecord | None](self._sales)
-        self.analysis_by_id = DataLoader[int, AnalysisRecord | None](self._analyses)
-        self.message_by_id = DataLoader[int, LeadMessageRecord | None](self._messages)
-        self.sale_by_lead = DataLoader[int, SaleRecord | None](self._sales_by_lead)
-        self.stage_history_by_lead = DataLoader[int, list[StageChangeRecord]](
-            self._stage_history_by_lead
-        )
-        self.stage_history_by_sale = DataLoader[int, list[StageChangeRecord]](
-            self._stage_history_by_sale
-        )
-        self.analyses_page_by_lead = DataLoader[PageKey, Page[AnalysisRecord]](self._analyses_pages)
-        self.messages_page_by_lead = DataLoader[PageKey, Page[LeadMessageRecord]](
-            self._messages_pages
-        )
+
+    @cached_property
+    def lead_by_id(self) -> DataLoader[int, LeadRecord | None]:
+        return DataLoader(self._leads)
+
+    @cached_property
+    def sale_by_id(self) -> DataLoader[int, SaleRecord | None]:
+        return DataLoader(self._sales)
+
+    @cached_property
+    def analysis_by_id(self) -> DataLoader[int, AnalysisRecord | None]:
+        return DataLoader(self._analyses)
+
+    @cached_property
+    def message_by_id(self) -> DataLoader[int, LeadMessageRecord | None]:
+        return DataLoader(self._messages)
+
+    @cached_property
+    def sale_by_lead(self) -> DataLoader[int, SaleRecord | None]:
+        return DataLoader(self._sales_by_lead)
+
+    @cached_property
+    def stage_history_by_lead(self) -> DataLoader[int, list[StageChangeRecord]]:
+        return DataLoader(self._stage_history_by_lead)
+
+    @cached_property
+    def stage_history_by_sale(self) -> DataLoader[int, list[StageChangeRecord]]:
+        return DataLoader(self._stage_history_by_sale)
+
+    @cached_property
+    def analyses_page_by_lead(self) -> DataLoader[PageKey, Page[AnalysisRecord]]:
+        return DataLoader(self._analyses_pages)
+
+    @cached_property
+    def messages_page_by_lead(self) -> DataLoader[PageKey, Page[LeadMessageRecord]]:
+        return DataLoader(self._messages_pages)
 
     async def _leads(self, ids: list[int]) -> list[LeadRecord | None]:
         async with self._db.read() as conn:
