@@ -55,6 +55,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await services.scorer.aclose()
         await db.dispose()
 
     app = Starlette(

@@ -29,3 +29,7 @@ class FallbackScorer:
         assessment = await self._fallback.score(scoring_input)
         scorer = f"{assessment.scorer} (fallback from {self._primary.name})"
         return dataclasses.replace(assessment, scorer=scorer)
+
+    async def aclose(self) -> None:
+        await self._primary.aclose()
+        await self._fallback.aclose()

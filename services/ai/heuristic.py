@@ -72,6 +72,9 @@ class HeuristicScorer:
     async def score(self, scoring_input: ScoringInput) -> Assessment:
         return assess_lead(scoring_input)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
 
 def assess_lead(scoring_input: ScoringInput) -> Assessment:
     """Score a lead from the weights above; the same input always gives the same answer."""

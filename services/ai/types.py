@@ -67,3 +67,7 @@ class Scorer(Protocol):
     async def score(self, scoring_input: ScoringInput) -> Assessment:
         """Assess one lead; raise ScorerUnavailable when no valid answer can be had."""
         ...
+
+    async def aclose(self) -> None:
+        """Release what the scorer holds open (HTTP connections); called at shutdown."""
+        ...

@@ -364,6 +364,9 @@ class BrokenScorer:
     async def score(self, scoring_input: ScoringInput) -> Assessment:
         raise RuntimeError("bug")
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
 
 async def test_fallback_does_not_hide_bugs() -> None:
     # given a primary scorer that fails with a bug, not with unavailability
