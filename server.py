@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,7 +20,7 @@ from db import migrations
 from db.database import Database, create_engine
 from db.embedded import start_embedded_postgres
 from resolvers.context import AppServices
-from schema import schema
+from schema.root import schema
 from services.ai.factory import build_scorer
 from services.demo_data import load_demo_data_if_empty
 from settings import Settings, SettingsError, load_settings
@@ -45,8 +44,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
-            async with db.read() as conn:
-                await conn.execute(text("SELECT 1"))
+            await db.ping()
         except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)

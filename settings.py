@@ -13,6 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 
 
 _Num = TypeVar("_Num", int, float)
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 
 
 class SettingsError(ValueError):
@@ -58,8 +59,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment; raise SettingsError naming the bad variable."""
     env = os.environ if env is None else env
     reader = _Reader(env)
+    ai = AISettings(
+        base_url=reader.text("CRM_AI_BASE_URL"),
+        model=reader.text("CRM_AI_MODEL"),
+        api_key=reader.text("OPENAI_API_KEY"),
+        timeout_seconds=reader.number("CRM_AI_TIMEOUT_SECONDS", 10.0, low=0.1, high=300.0),
+        fallback_to_heuristic=reader.boolean("CRM_AI_FALLBACK_TO_HEURISTIC", True),
+        cache_ttl_seconds=reader.integer("CRM_AI_CACHE_TTL_SECONDS", 3600, low=0, high=10**7),
+    )
+    if ai.base_url is not None and ai.model is None:
+        raise SettingsError("CRM_AI_BASE_URL is set but CRM_AI_MODEL is not: name the model too")
     return Settings(
-        database_url=reader.text("DATABASE_URL"),
+        database_url=reader.postgres_url("DATABASE_URL"),
         host=reader.text("HOST") or "127.0.0.1",
         port=reader.integer("PORT", 8000, low=1, high=65535),
         data_dir=Path(reader.text("CRM_DATA_DIR") or PROJECT_ROOT / ".data"),
@@ -71,14 +82,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_query_tokens=reader.integer("CRM_MAX_QUERY_TOKENS", 3000, low=50, high=100_000),
         max_aliases=reader.integer("CRM_MAX_ALIASES", 30, low=1, high=1000),
         max_body_bytes=reader.integer("CRM_MAX_BODY_BYTES", 1_000_000, low=1024, high=100_000_000),
-        ai=AISettings(
-            base_url=reader.text("CRM_AI_BASE_URL"),
-            model=reader.text("CRM_AI_MODEL"),
-            api_key=reader.text("OPENAI_API_KEY"),
-            timeout_seconds=reader.number("CRM_AI_TIMEOUT_SECONDS", 10.0, low=0.1, high=300.0),
-            fallback_to_heuristic=reader.boolean("CRM_AI_FALLBACK_TO_HEURISTIC", True),
-            cache_ttl_seconds=reader.integer("CRM_AI_CACHE_TTL_SECONDS", 3600, low=0, high=10**7),
-        ),
+        ai=ai,
     )
 
 
@@ -89,6 +93,12 @@ class _Reader:
     def text(self, name: str) -> str | None:
         value = self.env.get(name, "").strip()
         return value or None
+
+    def postgres_url(self, name: str) -> str | None:
+        url = self.text(name)
+        if url is not None and not url.startswith(_POSTGRES_SCHEMES):
+            raise SettingsError(f"{name} must be a postgresql:// URL, got {url.split(':')[0]}://…")
+        return url
 
     def integer(self, name: str, default: int, *, low: int, high: int) -> int:
         raw = self.text(name)

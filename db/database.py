@@ -7,6 +7,7 @@ settings) has exactly one place to live.
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
@@ -43,6 +44,11 @@ class Database:
         """A short read-only use of a pooled connection."""
         async with self.engine.connect() as conn:
             yield conn
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -33,6 +33,10 @@ from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation
 
 DEFAULT_TENANT_ID = 1
 
+# What `search` matches: one text of name, company and e-mail (db/queries/leads.py builds
+# the same expression, so the index below serves it).
+SEARCH_TEXT = "coalesce(name, '') || ' ' || coalesce(company, '') || ' ' || coalesce(email, '')"
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -130,12 +134,11 @@ class Lead(Base):
         Index("ix_leads_tenant_stage_created", "tenant_id", "stage", "created_at", "id"),
         Index("ix_leads_tenant_source_created", "tenant_id", "source", "created_at", "id"),
         Index("ix_leads_tenant_domain", "tenant_id", text("lower(business_domain)")),
+        # Trigram search within one tenant; btree_gin lets tenant_id join the GIN index.
         Index(
             "ix_leads_search",
-            text(
-                "(coalesce(name, '') || ' ' || coalesce(company, '') || ' ' || coalesce(email, ''))"
-                " gin_trgm_ops"
-            ),
+            "tenant_id",
+            text(f"({SEARCH_TEXT}) gin_trgm_ops"),
             postgresql_using="gin",
         ),
     )

@@ -37,7 +37,7 @@ def transfer_blockers(lead: TransferCandidate, min_score: float) -> list[Problem
         blockers.append(
             Problem(
                 ErrorCode.SCORE_TOO_LOW,
-                f"The latest score {lead.latest_score:.2f} is below the required {min_score:.2f}.",
+                f"The latest score {lead.latest_score:.3f} is below the required {min_score:g}.",
             )
         )
     if not lead.business_domain:

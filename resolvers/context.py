@@ -34,6 +34,10 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self.renew_loaders()
+
+    def renew_loaders(self) -> None:
+        """Forget everything loaded so far: after a write, later reads must see it."""
         self.loaders = Loaders(self.app.db, self.scope.tenant_id)
 
 

@@ -106,8 +106,8 @@ def _lead_filter(where: inputs.LeadFilter) -> lead_rows.LeadFilter:
         has_business_domain=where.has_business_domain,
         min_score=where.min_score,
         max_score=where.max_score,
-        created_after=as_utc(where.created_after),
-        created_before=as_utc(where.created_before),
+        created_after=as_utc(where.created_after, "filter.createdAfter"),
+        created_before=as_utc(where.created_before, "filter.createdBefore"),
         search=where.search.strip() if where.search else None,
     )
 

@@ -14,7 +14,7 @@ from strawberry import UNSET
 from db.records import AnalysisRecord, LeadRecord, SaleRecord
 from domain.errors import DomainError, ErrorCode, Problem
 from resolvers.context import Info
-from resolvers.ids import InvalidId, parse_global_id
+from resolvers.ids import InvalidId, decode_id
 from schema import inputs
 from services import analysis, leads, sales, transfer
 
@@ -54,11 +54,16 @@ Mutation = Callable[[Info, In], Awaitable[P]]
 def refusals_as(
     payload: Callable[..., P],
 ) -> Callable[[Mutation[In, P]], Mutation[In, P]]:
-    """A business refusal becomes `payload(user_errors=...)`; nothing else is caught."""
+    """A business refusal becomes `payload(user_errors=...)`; nothing else is caught.
+
+    Loaders are renewed first, so the payload (and any later mutation of the same
+    operation) reads what earlier mutations wrote, not a cached copy from before.
+    """
 
     def decorate(mutation: Mutation[In, P]) -> Mutation[In, P]:
         @functools.wraps(mutation)
         async def run(info: Info, data: In) -> P:
+            info.context.renew_loaders()
             try:
                 return await mutation(info, data)
             except DomainError as refusal:
@@ -70,16 +75,12 @@ def refusals_as(
 
 
 def _db_id(global_id: str, type_name: str, field_name: str) -> int:
-    path = ("input", field_name)
+    """A bad ID in mutation input is a userError at its field, worded by `resolvers.ids`."""
     try:
-        found_type, db_id = parse_global_id(global_id)
+        return decode_id(global_id, type_name)
     except InvalidId as exc:
+        path = ("input", field_name)
         raise DomainError.single(ErrorCode.VALIDATION_FAILED, str(exc), path) from None
-    if found_type != type_name:
-        raise DomainError.single(
-            ErrorCode.VALIDATION_FAILED, f"Expected a {type_name} ID, got a {found_type} ID.", path
-        )
-    return db_id
 
 
 def _given(value: Any) -> Any:

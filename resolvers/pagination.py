@@ -6,9 +6,10 @@ it was issued for, so a client cannot mix pages of two different orders.
 
 import base64
 import binascii
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -152,7 +153,7 @@ def decode_cursor(cursor: str, ordering: str, sort_type: type) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         issued_for, value, row_id = orjson.loads(raw)
         position = Position(sort_value=_decode_value(value, sort_type), id=_whole(row_id))
-    except (ValueError, TypeError, binascii.Error, InvalidOperation):
+    except (ValueError, TypeError, OverflowError, binascii.Error, InvalidOperation):
         raise BadRequest(f"{cursor[:100]!r} is not a valid cursor.") from None
     if issued_for != ordering:
         raise BadRequest("This cursor belongs to a different ordering; start from page one.")
@@ -167,20 +168,45 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+# Sale amounts are NUMERIC(14,2): below 10**12, in whole cents.
+_AMOUNT_LIMIT = Decimal("1e12")
+_CENT = Decimal("0.01")
+
+
 def _decode_value(value: Any, sort_type: type) -> Any:
+    """The sort value a cursor records, only if the database could hold it in that column."""
     if sort_type is datetime and isinstance(value, dict) and isinstance(value.get("t"), str):
-        moment = datetime.fromisoformat(value["t"])
-        if moment.tzinfo is not None:
-            return moment
-    elif sort_type is Decimal and isinstance(value, dict) and isinstance(value.get("d"), str):
-        amount = Decimal(value["d"])
-        if amount.is_finite():
-            return amount
-    elif sort_type is int and isinstance(value, int) and -(2**31) <= value < 2**31:
+        return _moment(value["t"])
+    if sort_type is Decimal and isinstance(value, dict) and isinstance(value.get("d"), str):
+        return _amount(value["d"])
+    if sort_type is int and isinstance(value, int) and -(2**31) <= value < 2**31:
         return value
-    elif sort_type is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+    if sort_type is float and isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number):
+            return number
     raise TypeError("unexpected cursor value")
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise TypeError("a cursor moment must carry an offset")
+    try:
+        # An offset can push a moment at the calendar's edge out of range in UTC.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("cursor moment out of range") from None
+
+
+def _amount(text: str) -> Decimal:
+    amount = Decimal(text)
+    # Anything NUMERIC(14,2) cannot hold would make PostgreSQL refuse the query.
+    if not amount.is_finite() or abs(amount) >= _AMOUNT_LIMIT:
+        raise ValueError("cursor amount out of range")
+    if amount != amount.quantize(_CENT):
+        raise ValueError("cursor amount has more than 2 decimals")
+    return amount
 
 
 def _whole(value: Any) -> int:

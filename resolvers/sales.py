@@ -41,8 +41,8 @@ async def sales(
     where = where or inputs.SaleFilter()
     sale_filter = sale_rows.SaleFilter(
         stages=where.stage,
-        created_after=as_utc(where.created_after),
-        created_before=as_utc(where.created_before),
+        created_after=as_utc(where.created_after, "filter.createdAfter"),
+        created_before=as_utc(where.created_before, "filter.createdBefore"),
     )
     tenant_id = info.context.scope.tenant_id
     return await list_connection(

@@ -1,15 +1,5 @@
-"""The GraphQL schema: types declared here, resolved by `resolvers/`."""
+"""The GraphQL schema: types declared here, resolved by `resolvers/`.
 
-import strawberry
-
-from schema.analyses import LeadAnalysis
-from schema.leads import Lead, LeadMessage
-from schema.mutation import Mutation
-from schema.query import Query
-from schema.sales import Sale
-
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[Lead, LeadAnalysis, LeadMessage, Sale],
-)
+`schema.root` assembles the whole schema; the other modules only declare. Importing this
+package runs nothing, so `resolvers/` may import `schema.inputs` without a cycle.
+"""

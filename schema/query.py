@@ -85,4 +85,4 @@ class Query:
 
     @strawberry.field(description="Figures of the whole pipeline.", graphql_type=PipelineStats)
     async def pipeline(self, info: Info) -> Any:
-        return await pipeline.pipeline_stats(info)
+        return await pipeline.pipeline(info)

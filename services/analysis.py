@@ -72,6 +72,10 @@ async def analyze_lead(
         refreshed = await lead_rows.set_latest_analysis(
             conn, lead_id=lead.id, analysis_id=analysis.id, score=analysis.score
         )
+        if refreshed is None:  # a newer analysis was stored meanwhile and stays the latest
+            refreshed = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead.id)
+    if refreshed is None:
+        raise not_found("Lead", field_path("leadId"))
     return AnalysisResult(analysis=analysis, lead=refreshed, reused=False)
 
 

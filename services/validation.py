@@ -1,6 +1,7 @@
 """Input checks that collect every problem before refusing, each with its field path."""
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from domain.errors import DomainError, ErrorCode, Problem
@@ -8,7 +9,16 @@ from domain.errors import DomainError, ErrorCode, Problem
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{5,40}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters that reorder or hide text (bidi controls, zero-width space, word
+# joiners, BOM): they spoof what a reader sees. ZWNJ/ZWJ (U+200C/D) stay: scripts such as
+# Persian and Devanagari, and emoji sequences, need them.
+_INVISIBLE_FORMAT = re.compile(
+    "[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# Allowed only where a value may span lines.
+_LAYOUT = frozenset("\n\r\t")
+# Control characters, lone surrogates, and the Unicode line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _MAX_AMOUNT = Decimal("999999999999.99")
 
 Field = tuple[str, ...]
@@ -52,8 +62,10 @@ class Checks:
             return None
         if len(cleaned) > max_length:
             self.fail(field, f"At most {max_length} characters are allowed ({len(cleaned)} given).")
-        elif _has_control_characters(cleaned, multiline):
-            self.fail(field, "Control characters are not allowed.")
+        elif problem := unwanted_character(cleaned, multiline=multiline):
+            self.fail(field, problem)
+        elif required and not has_visible_character(cleaned):
+            self.fail(field, "This field must contain at least one visible character.")
         return cleaned
 
     def email(self, value: str | None, field: Field) -> str | None:
@@ -99,8 +111,26 @@ class Checks:
         return quantized
 
 
-def _has_control_characters(value: str, multiline: bool) -> bool:
-    candidate = value.replace("\n", "").replace("\r", "").replace("\t", "") if multiline else value
-    # Tabs and line breaks are fine in free text, not in a one-line field.
-    layout = not multiline and any(char in value for char in "\n\r\t")
-    return bool(_CONTROL.search(candidate)) or layout
+def unwanted_character(value: str, *, multiline: bool) -> str | None:
+    """Why `value` cannot be stored as text, naming the first offending character; None if fine.
+
+    Refused: control characters (tab and line breaks only where `multiline`), lone
+    surrogates, line/paragraph separators, and invisible bidi or zero-width formatting.
+    """
+    for char in value:
+        if char in _LAYOUT:
+            refusal = None if multiline else "Line breaks and tabs are not allowed in this field"
+        elif unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            refusal = "Control characters are not allowed"
+        elif _INVISIBLE_FORMAT.match(char):
+            refusal = "Invisible formatting characters are not allowed"
+        else:
+            continue
+        if refusal:
+            return f"{refusal} (found U+{ord(char):04X})."
+    return None
+
+
+def has_visible_character(value: str) -> bool:
+    """True when some character would show: not a space, separator, control or format mark."""
+    return any(unicodedata.category(char)[0] not in "ZC" for char in value)

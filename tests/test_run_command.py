@@ -109,3 +109,21 @@ async def test_with_database_url_it_migrates_but_loads_no_demo_data(database_url
             # when it is up, then the schema exists but no demo lead was added
             assert await _lead_count(url) == 0
             assert await _stop_with_ctrl_c(process) == 0
+
+
+async def test_a_bad_setting_stops_the_start_with_a_message_naming_it() -> None:
+    # given a port that is not a number
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server",
+        cwd=PROJECT_ROOT,
+        env=_environment(PORT="eighty"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    # when it starts; then it stops at once, saying which variable is wrong, no traceback
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode != 0
+    assert "Configuration error: PORT" in stderr.decode()
+    assert "Traceback" not in stderr.decode()

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Select, String, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.keyset import Page, PageRequest, paginate, to_page
-from db.models import Lead, table
+from db.models import SEARCH_TEXT, Lead, table
 from db.records import LeadRecord, columns_of
 from domain.enums import LeadOrderField, LeadSource, LeadStage
 
@@ -104,33 +104,39 @@ async def increment_message_count(conn: AsyncConnection, *, lead_id: int) -> Lea
 
 async def set_latest_analysis(
     conn: AsyncConnection, *, lead_id: int, analysis_id: int, score: float
-) -> LeadRecord:
-    """Point the lead at its newest analysis: advisory data, so no version bump."""
+) -> LeadRecord | None:
+    """Point the lead at its newest analysis: advisory data, so no version bump.
+
+    An analysis that finishes after a newer one (a slow model) leaves the pointer alone:
+    None is returned then.
+    """
     stmt = (
         update(leads)
-        .where(leads.c.id == lead_id)
+        .where(
+            leads.c.id == lead_id,
+            or_(leads.c.latest_analysis_id.is_(None), leads.c.latest_analysis_id < analysis_id),
+        )
         .values(latest_analysis_id=analysis_id, latest_score=score)
         .returning(*_COLUMNS)
     )
-    return LeadRecord.from_row((await conn.execute(stmt)).one())
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else LeadRecord.from_row(row)
 
 
 def _filtered(tenant_id: int, lead_filter: LeadFilter) -> Select[Any]:
     stmt = select(*_COLUMNS).where(leads.c.tenant_id == tenant_id)
     f = lead_filter
-    if f.stages:
+    if f.stages is not None:  # an empty list matches nothing
         stmt = stmt.where(leads.c.stage.in_(f.stages))
-    if f.sources:
+    if f.sources is not None:
         stmt = stmt.where(leads.c.source.in_(f.sources))
     if f.business_domain is not None:
         stmt = stmt.where(func.lower(leads.c.business_domain) == f.business_domain.lower())
     if f.has_business_domain is not None:
         has_domain = leads.c.business_domain.is_not(None)
         stmt = stmt.where(has_domain if f.has_business_domain else ~has_domain)
-    if f.min_score is not None:
-        stmt = stmt.where(leads.c.latest_score >= f.min_score)
-    if f.max_score is not None:
-        stmt = stmt.where(leads.c.latest_score <= f.max_score)
+    if f.min_score is not None or f.max_score is not None:
+        stmt = stmt.where(*_score_conditions(f.min_score, f.max_score))
     if f.created_after is not None:
         stmt = stmt.where(leads.c.created_at >= f.created_after)
     if f.created_before is not None:
@@ -140,19 +146,40 @@ def _filtered(tenant_id: int, lead_filter: LeadFilter) -> Select[Any]:
     return stmt
 
 
+def _score_conditions(low: float | None, high: float | None) -> list[ColumnElement[bool]]:
+    """Score bounds on the indexed sort expression; unanalyzed leads never match."""
+    score = SORT_EXPRESSIONS[LeadOrderField.SCORE]
+    conditions: list[ColumnElement[bool]] = [leads.c.latest_score.is_not(None)]
+    if low is not None:
+        conditions.append(score >= low)
+    if high is not None:
+        conditions.append(score <= high)
+    return conditions
+
+
 def _search_condition(term: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match; the trigram index serves the concatenation."""
+    """Case-insensitive substring match on the very expression ix_leads_search indexes."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    empty: ColumnElement[str] = literal_column("''")
-    space: ColumnElement[str] = literal_column("' '")
-    haystack = (
-        func.coalesce(leads.c.name, empty)
-        .op("||")(space)
-        .op("||")(func.coalesce(leads.c.company, empty))
-        .op("||")(space)
-        .op("||")(func.coalesce(leads.c.email, empty))
-    )
+    haystack = literal_column(f"({SEARCH_TEXT})", type_=String)
     return haystack.ilike(f"%{escaped}%", escape="\\")
+
+
+def page_statement(
+    *,
+    tenant_id: int,
+    lead_filter: LeadFilter,
+    order: LeadOrderField,
+    descending: bool,
+    request: PageRequest,
+) -> Select[Any]:
+    """The SQL of one page of leads (public so tests can EXPLAIN it)."""
+    return paginate(
+        _filtered(tenant_id, lead_filter),
+        sort=SORT_EXPRESSIONS[order],
+        id_column=leads.c.id,
+        descending=descending,
+        request=request,
+    )
 
 
 async def list_page(
@@ -164,10 +191,10 @@ async def list_page(
     descending: bool,
     request: PageRequest,
 ) -> Page[LeadRecord]:
-    stmt = paginate(
-        _filtered(tenant_id, lead_filter),
-        sort=SORT_EXPRESSIONS[order],
-        id_column=leads.c.id,
+    stmt = page_statement(
+        tenant_id=tenant_id,
+        lead_filter=lead_filter,
+        order=order,
         descending=descending,
         request=request,
     )
@@ -175,6 +202,12 @@ async def list_page(
     return to_page(rows, request)
 
 
-async def count(conn: AsyncConnection, *, tenant_id: int, lead_filter: LeadFilter) -> int:
+def count_statement(*, tenant_id: int, lead_filter: LeadFilter) -> Select[Any]:
+    """The SQL counting the leads a filter matches (public so tests can EXPLAIN it)."""
     inner = _filtered(tenant_id, lead_filter).with_only_columns(leads.c.id).subquery()
-    return int((await conn.execute(select(func.count()).select_from(inner))).scalar_one())
+    return select(func.count()).select_from(inner)
+
+
+async def count(conn: AsyncConnection, *, tenant_id: int, lead_filter: LeadFilter) -> int:
+    stmt = count_statement(tenant_id=tenant_id, lead_filter=lead_filter)
+    return int((await conn.execute(stmt)).scalar_one())

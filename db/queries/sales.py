@@ -77,7 +77,7 @@ async def update_sale(conn: AsyncConnection, *, sale_id: int, values: dict[str, 
 
 def _filtered(tenant_id: int, sale_filter: SaleFilter) -> Select[Any]:
     stmt = select(*_COLUMNS).where(sales.c.tenant_id == tenant_id)
-    if sale_filter.stages:
+    if sale_filter.stages is not None:  # an empty list matches nothing
         stmt = stmt.where(sales.c.stage.in_(sale_filter.stages))
     if sale_filter.created_after is not None:
         stmt = stmt.where(sales.c.created_at >= sale_filter.created_after)

@@ -19,6 +19,7 @@ from openai.types.chat.completion_create_params import ResponseFormat
 
 from domain.enums import Recommendation
 from services.ai.types import Assessment, Factor, ScorerUnavailable, ScoringInput
+from services.validation import has_visible_character, unwanted_character
 from settings import AISettings
 
 PROMPT_VERSION: Final = "lead-score-v1"
@@ -192,7 +193,7 @@ def _recommendation(value: object) -> Recommendation:
 def _reason(value: object) -> str:
     if not _is_text(value, MAX_REASON_CHARS):
         raise _invalid(f"reason must be text of 1..{MAX_REASON_CHARS} characters")
-    return value.strip()
+    return _storable("reason", value.strip(), multiline=True)
 
 
 def _factors(value: object) -> tuple[Factor, ...]:
@@ -211,7 +212,11 @@ def _factor(item: object) -> Factor:
         raise _invalid(f"factor name must be text of 1..{MAX_FACTOR_NAME_CHARS} characters")
     if not _is_number(impact, low=-1.0, high=1.0):
         raise _invalid("factor impact must be a number from -1 to 1")
-    return Factor(name=name.strip(), impact=round(float(impact), 3), note=_note(note))
+    return Factor(
+        name=_storable("factor name", name.strip(), multiline=False),
+        impact=round(float(impact), 3),
+        note=_note(note),
+    )
 
 
 def _note(value: object) -> str | None:
@@ -219,7 +224,7 @@ def _note(value: object) -> str | None:
         return None
     if not _is_text(value, MAX_FACTOR_NOTE_CHARS):
         raise _invalid(f"factor note must be text of at most {MAX_FACTOR_NOTE_CHARS} characters")
-    return value.strip()
+    return _storable("factor note", value.strip(), multiline=False)
 
 
 def _is_number(value: object, *, low: float, high: float) -> TypeGuard[float]:
@@ -230,7 +235,14 @@ def _is_number(value: object, *, low: float, high: float) -> TypeGuard[float]:
 
 
 def _is_text(value: object, max_chars: int) -> TypeGuard[str]:
-    return isinstance(value, str) and bool(value.strip()) and len(value) <= max_chars
+    return isinstance(value, str) and has_visible_character(value) and len(value) <= max_chars
+
+
+def _storable(what: str, text: str, *, multiline: bool) -> str:
+    """The text as is, if it obeys the rules user input obeys; the database refuses NUL."""
+    if unwanted_character(text, multiline=multiline):
+        raise _invalid(f"{what} contains control or invisible formatting characters")
+    return text
 
 
 def _invalid(why: str) -> ScorerUnavailable:

@@ -32,7 +32,7 @@ def exploding_scope(_request: Any) -> NoReturn:
 
 @pytest.fixture
 def failing_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "pipeline_stats", exploding_resolver)
+    monkeypatch.setattr(pipeline, "pipeline", exploding_resolver)
 
 
 @pytest.mark.usefixtures("failing_pipeline")

@@ -29,7 +29,7 @@ from graphql import (
 )
 from graphql.utilities.print_schema import print_input_value
 
-from schema import schema
+from schema.root import schema
 from settings import PROJECT_ROOT
 
 # CI clones the repository with shared/ beside it.

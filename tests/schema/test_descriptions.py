@@ -11,7 +11,7 @@ from graphql import (
     is_specified_scalar_type,
 )
 
-from schema import schema
+from schema.root import schema
 
 
 def undescribed(checked: GraphQLSchema) -> list[str]:

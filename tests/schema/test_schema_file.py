@@ -1,6 +1,6 @@
 """The committed schema.graphql is the schema the code builds."""
 
-from schema import schema
+from schema.root import schema
 from settings import PROJECT_ROOT
 
 SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"

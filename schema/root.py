@@ -1,0 +1,15 @@
+"""The assembled schema: root types and every Node type."""
+
+import strawberry
+
+from schema.analyses import LeadAnalysis
+from schema.leads import Lead, LeadMessage
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.sales import Sale
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Lead, LeadAnalysis, LeadMessage, Sale],
+)

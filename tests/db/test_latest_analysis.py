@@ -1,0 +1,56 @@
+"""The latest-analysis pointer only moves forward, whatever order analyses finish in."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from db.database import Database, create_engine
+from db.models import DEFAULT_TENANT_ID
+from db.queries import analyses, leads
+from domain.enums import LeadSource, Recommendation
+
+
+@pytest.fixture
+async def db(migrated: str) -> AsyncIterator[Database]:
+    database = Database(create_engine(migrated, pool_size=1))
+    yield database
+    await database.dispose()
+
+
+def _analysis(lead_id: int, score: float) -> dict[str, Any]:
+    return {
+        "tenant_id": DEFAULT_TENANT_ID,
+        "lead_id": lead_id,
+        "score": score,
+        "recommendation": Recommendation.CONTINUE_NURTURING,
+        "reason": "test",
+        "factors": [],
+        "input": {},
+        "scorer": "heuristic",
+        "latency_ms": 1,
+    }
+
+
+async def test_an_older_analysis_finishing_late_does_not_replace_the_newer(db: Database) -> None:
+    async with db.transaction() as conn:
+        # given a lead with two stored analyses, the second one newer
+        lead = await leads.insert_lead(
+            conn, values={"tenant_id": DEFAULT_TENANT_ID, "name": "A", "source": LeadSource.OTHER}
+        )
+        assert lead is not None
+        older = await analyses.insert_analysis(conn, values=_analysis(lead.id, 0.2))
+        newer = await analyses.insert_analysis(conn, values=_analysis(lead.id, 0.9))
+        # when the newer is recorded as latest first, and the older one after it
+        first = await leads.set_latest_analysis(
+            conn, lead_id=lead.id, analysis_id=newer.id, score=newer.score
+        )
+        late = await leads.set_latest_analysis(
+            conn, lead_id=lead.id, analysis_id=older.id, score=older.score
+        )
+        current = await leads.get(conn, tenant_id=DEFAULT_TENANT_ID, lead_id=lead.id)
+    # then the pointer stays on the newer analysis
+    assert first is not None
+    assert late is None
+    assert current is not None
+    assert (current.latest_analysis_id, current.latest_score) == (newer.id, 0.9)

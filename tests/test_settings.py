@@ -1,0 +1,52 @@
+"""Settings: read once from the environment, every bad value refused by name."""
+
+import pytest
+
+from settings import SettingsError, load_settings
+
+
+def test_an_empty_environment_gives_the_documented_defaults() -> None:
+    settings = load_settings({})
+    assert settings.database_url is None
+    assert settings.uses_embedded_database
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.transfer_min_score == 0.6
+    assert settings.ai.model is None
+    assert settings.ai.cache_ttl_seconds == 3600
+
+
+def test_values_are_read_and_converted() -> None:
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql://crm@db:5432/crm",
+            "PORT": "9000",
+            "CRM_DEMO_DATA": "off",
+            "CRM_TRANSFER_MIN_SCORE": "0.75",
+            "CRM_AI_MODEL": "gpt-4o-mini",
+            "CRM_AI_BASE_URL": "http://localhost:11434/v1",
+        }
+    )
+    assert not settings.uses_embedded_database
+    assert settings.port == 9000
+    assert settings.demo_data is False
+    assert settings.transfer_min_score == 0.75
+    assert settings.ai.uses_model
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"CRM_DEMO_DATA": "maybe"}, "CRM_DEMO_DATA"),
+        ({"CRM_TRANSFER_MIN_SCORE": "1.5"}, "CRM_TRANSFER_MIN_SCORE"),
+        ({"CRM_LOG_LEVEL": "LOUD"}, "CRM_LOG_LEVEL"),
+        ({"CRM_AI_TIMEOUT_SECONDS": "0"}, "CRM_AI_TIMEOUT_SECONDS"),
+        ({"DATABASE_URL": "mysql://root@localhost/crm"}, "DATABASE_URL"),
+        ({"CRM_AI_BASE_URL": "http://localhost:11434/v1"}, "CRM_AI_MODEL"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else None,
+)
+def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(env)
