@@ -45,6 +45,17 @@ class Database:
         async with self.engine.connect() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def exclusive(self, lock_id: int) -> AsyncIterator[None]:
+        """Hold a PostgreSQL advisory lock for the block: one process at a time, across
+        every process on this database (it needs one pooled connection of its own)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
+
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query."""
         async with self.engine.connect() as conn:

@@ -5,6 +5,8 @@ Sales: new -> kyc -> agreement -> paid. One step at a time, never backwards; tra
 lost and paid are final.
 """
 
+from datetime import datetime
+
 from domain.enums import LeadStage, SaleStage
 from domain.errors import DomainError, ErrorCode
 
@@ -16,7 +18,7 @@ _NEXT_LEAD_STAGE = {
     LeadStage.QUALIFIED: LeadStage.TRANSFERRED,
 }
 
-_SALE_ORDER = (SaleStage.NEW, SaleStage.KYC, SaleStage.AGREEMENT, SaleStage.PAID)
+SALE_ORDER = tuple(SaleStage)  # declared in pipeline order: NEW, KYC, AGREEMENT, PAID
 
 STAGE_FIELD = ("input", "stage")
 
@@ -57,7 +59,7 @@ def ensure_sale_editable(stage: SaleStage) -> None:
 def ensure_sale_transition(current: SaleStage, target: SaleStage) -> None:
     """Sales move exactly one step forward at a time."""
     ensure_sale_editable(current)
-    expected = _SALE_ORDER[_SALE_ORDER.index(current) + 1]
+    expected = SALE_ORDER[SALE_ORDER.index(current) + 1]
     if target is not expected:
         raise DomainError.single(
             ErrorCode.INVALID_TRANSITION,
@@ -76,3 +78,8 @@ def ensure_version(expected: int | None, actual: int) -> None:
             "reload and try again.",
             ("input", "expectedVersion"),
         )
+
+
+def days_since(moment: datetime, *, now: datetime) -> int:
+    """Whole days from `moment` to `now`, never negative (clocks may disagree slightly)."""
+    return max(0, (now - moment).days)

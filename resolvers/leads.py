@@ -17,6 +17,7 @@ from db.records import (
 )
 from domain.enums import LeadOrderField, LeadStage, OrderDirection
 from domain.errors import Problem
+from domain.lifecycle import days_since
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
 from resolvers.errors import BadRequest
@@ -117,7 +118,7 @@ def has_business_domain(root: LeadRecord) -> bool:
 
 
 def days_since_created(root: LeadRecord) -> int:
-    return max(0, (datetime.now(UTC) - root.created_at).days)
+    return days_since(root.created_at, now=datetime.now(UTC))
 
 
 async def latest_analysis(root: LeadRecord, info: Info) -> AnalysisRecord | None:

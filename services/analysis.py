@@ -13,6 +13,7 @@ from db.queries import analyses as analysis_rows
 from db.queries import leads as lead_rows
 from db.records import AnalysisRecord, LeadRecord
 from domain.errors import DomainError, ErrorCode, not_found
+from domain.lifecycle import days_since
 from services.ai import Assessment, Scorer, ScorerUnavailable, ScoringInput
 from services.scope import Scope
 from services.validation import field_path
@@ -33,7 +34,7 @@ def scoring_input(lead: LeadRecord, *, now: datetime) -> ScoringInput:
         message_count=lead.message_count,
         has_business_domain=lead.business_domain is not None,
         business_domain=lead.business_domain,
-        days_since_created=max(0, (now - lead.created_at).days),
+        days_since_created=days_since(lead.created_at, now=now),
     )
 
 

@@ -16,6 +16,7 @@ from db.models import DEFAULT_TENANT_ID
 from db.queries import leads as lead_rows
 from domain.enums import LeadSource, LeadStage, MessageDirection, SaleStage
 from domain.errors import DomainError
+from domain.lifecycle import SALE_ORDER
 from services.ai.heuristic import HeuristicScorer
 from services.analysis import analyze_lead
 from services.leads import NewLead, change_lead_stage, create_lead, record_lead_message
@@ -197,14 +198,15 @@ async def load_demo_data_if_empty(db: Database, *, min_score: float) -> int:
 
     Returns how many leads were created: 0 when the tenant already had leads.
     """
-    async with db.read() as conn:
-        existing = await lead_rows.count(
-            conn, tenant_id=DEFAULT_TENANT_ID, lead_filter=lead_rows.LeadFilter()
-        )
-    if existing:
-        return 0
-    for number, demo in enumerate(DEMO_LEADS, start=1):
-        await _play(db, demo, number, min_score)
+    async with db.exclusive(_DEMO_LOCK):  # two servers starting together load it once
+        async with db.read() as conn:
+            existing = await lead_rows.count(
+                conn, tenant_id=DEFAULT_TENANT_ID, lead_filter=lead_rows.LeadFilter()
+            )
+        if existing:
+            return 0
+        for number, demo in enumerate(DEMO_LEADS, start=1):
+            await _play(db, demo, number, min_score)
     return len(DEMO_LEADS)
 
 
@@ -284,7 +286,7 @@ async def _sell(
         transfer = await transfer_lead(db=db, scope=SCOPE, lead_id=lead_id, min_score=min_score)
     except DomainError:
         return
-    for stage in _SALE_ORDER[1 : _SALE_ORDER.index(target) + 1]:
+    for stage in SALE_ORDER[1 : SALE_ORDER.index(target) + 1]:
         price = Decimal(amount) if stage is SaleStage.AGREEMENT and amount is not None else None
         await change_sale_stage(
             db=db,
@@ -296,8 +298,8 @@ async def _sell(
         )
 
 
+_DEMO_LOCK = 0x43524D_44454D4F  # "CRM" "DEMO"
 _LEAD_ORDER = (NEW, CONTACTED, QUALIFIED)
-_SALE_ORDER = (SaleStage.NEW, SaleStage.KYC, SaleStage.AGREEMENT, SaleStage.PAID)
 
 
 def _order(stage: LeadStage) -> int:

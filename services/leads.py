@@ -51,11 +51,12 @@ async def create_lead(*, db: Database, scope: Scope, new: NewLead) -> LeadRecord
             },
         )
         if created is None:
-            assert key is not None  # only a key conflict skips the insert
+            # Only a taken idempotency key skips the insert; the row holding it is committed.
             existing = await lead_rows.get_by_idempotency_key(
-                conn, tenant_id=scope.tenant_id, key=key
+                conn, tenant_id=scope.tenant_id, key=key or ""
             )
-            assert existing is not None
+            if existing is None:
+                raise RuntimeError("createLead skipped its insert but found no lead for the key")
             return existing
         await stage_changes.record(
             conn,

@@ -1,5 +1,6 @@
 """Demo data: a small pipeline covering every stage, played through the services, once."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -143,3 +144,20 @@ async def test_demo_data_respects_a_stricter_transfer_gate(db: Database) -> None
     assert len(leads) == loaded > 0
     assert not [lead for lead in leads if lead.stage is LeadStage.TRANSFERRED]
     assert await _rows(db, Sale) == []
+
+
+async def test_two_servers_starting_together_load_the_demo_once(migrated: str) -> None:
+    # given two processes' worth of database handles on one empty database
+    first, second = (Database(create_engine(migrated, pool_size=2)) for _ in range(2))
+    try:
+        # when both load the demo data at the same moment
+        loaded = await asyncio.gather(
+            load_demo_data_if_empty(first, min_score=MIN_SCORE),
+            load_demo_data_if_empty(second, min_score=MIN_SCORE),
+        )
+        # then one of them loaded it, the other found it there
+        assert sorted(loaded)[0] == 0
+        assert len(await _rows(first, Lead)) == max(loaded) > 0
+    finally:
+        await first.dispose()
+        await second.dispose()
