@@ -4,6 +4,7 @@
 applies migrations, loads demo data into an empty embedded database, and serves GraphiQL.
 """
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -19,10 +20,13 @@ from starlette.routing import Route
 from db import migrations
 from db.database import Database, create_engine
 from db.embedded import start_embedded_postgres
+from db.models import DEFAULT_TENANT_ID
+from domain.errors import DomainError
 from resolvers.context import AppServices
 from schema.root import schema
 from services.ai.factory import build_scorer
 from services.demo_data import load_demo_data_if_empty
+from services.users import admin_key, bootstrap_admin_key
 from settings import Settings, SettingsError, load_settings
 from web.documents import DocumentCache, Limits
 from web.graphql_http import GraphQLEndpoint
@@ -67,37 +71,73 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     return app
 
 
-async def prepare_database(database_url: str, settings: Settings) -> None:
-    """Bring the schema to the newest migration. Demo leads go only into an empty
-    embedded database, never into one DATABASE_URL names."""
+async def prepare_database(database_url: str, settings: Settings) -> str | None:
+    """Bring the schema to the newest migration. On the embedded default only: load demo
+    leads into an empty database, and make the first admin, returning its key to print
+    once. A database that DATABASE_URL names gets neither."""
     engine = create_engine(database_url, pool_size=1)
     try:
         await migrations.upgrade(engine)
-        if settings.uses_embedded_database and settings.demo_data:
-            loaded = await load_demo_data_if_empty(
-                Database(engine), min_score=settings.transfer_min_score
-            )
+        if not settings.uses_embedded_database:
+            return None
+        db = Database(engine)
+        if settings.demo_data:
+            loaded = await load_demo_data_if_empty(db, min_score=settings.transfer_min_score)
             if loaded:
                 log.info("loaded %d demo leads", loaded)
+        return await bootstrap_admin_key(db=db, tenant_id=DEFAULT_TENANT_ID)
     finally:
         await engine.dispose()
 
 
-def main() -> None:
+async def create_admin(database_url: str, email: str) -> str:
+    """`python -m server create-admin EMAIL`: migrate, then a new admin key."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        await migrations.upgrade(engine)
+        return await admin_key(db=Database(engine), tenant_id=DEFAULT_TENANT_ID, email=email)
+    finally:
+        await engine.dispose()
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="set up the database and serve (the default)")
+    create = commands.add_parser("create-admin", help="print a new API key for an admin")
+    create.add_argument("email", help="the admin's e-mail; the admin is created if missing")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = _arguments(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
         sys.exit(f"Configuration error: {error}")
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    if settings.database_url is None:
-        log.info(
-            "DATABASE_URL is not set: starting the embedded PostgreSQL in %s", settings.data_dir
-        )
-        database_url = start_embedded_postgres(settings.data_dir, "crm")
-    else:
-        database_url = settings.database_url
-    asyncio.run(prepare_database(database_url, settings))
+    database_url = _database_url(settings)
+    if arguments.command == "create-admin":
+        try:
+            print(asyncio.run(create_admin(database_url, arguments.email)), flush=True)
+        except DomainError as refusal:
+            sys.exit(f"create-admin: {refusal}")
+        return
+    serve(settings, database_url)
+
+
+def _database_url(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return settings.database_url
+    log.info("DATABASE_URL is not set: starting the embedded PostgreSQL in %s", settings.data_dir)
+    return start_embedded_postgres(settings.data_dir, "crm")
+
+
+def serve(settings: Settings, database_url: str) -> None:
+    dev_key = asyncio.run(prepare_database(database_url, settings))
+    if dev_key is not None:
+        print(_DEV_KEY_BANNER.format(key=dev_key), flush=True)
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
     uvicorn.run(
         create_app(settings, database_url),
@@ -108,6 +148,15 @@ def main() -> None:
         log_level=settings.log_level.lower(),
         proxy_headers=False,
     )
+
+
+_DEV_KEY_BANNER = """
+Development admin API key (shown this once; keep it):
+
+    {key}
+
+In GraphiQL, open Headers and paste:  {{"Authorization": "Bearer {key}"}}
+"""
 
 
 if __name__ == "__main__":

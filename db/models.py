@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Double,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
 
 DEFAULT_TENANT_ID = 1
@@ -234,3 +236,40 @@ class StageChange(Base):
             "ix_stage_changes_sale", "sale_id", "id", postgresql_where=text("sale_id IS NOT NULL")
         ),
     )
+
+
+class User(Base):
+    """A person (or an integration) acting in one tenant, with one role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        Index("uq_users_tenant_email", "tenant_id", text("lower(email)"), unique=True),
+    )
+
+
+class ApiKey(Base):
+    """A secret for integrations: shown once, stored as a hash, found by its prefix."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_api_keys_tenant_created", "tenant_id", "created_at", "id"),)

@@ -7,6 +7,7 @@ from typing import Any, Self
 
 from sqlalchemy import Column, Row, Table
 
+from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
 
 
@@ -91,4 +92,29 @@ class StageChangeRecord(_Record):
     to_stage: str
     actor: str | None
     reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord(_Record):
+    id: int
+    tenant_id: int
+    email: str
+    name: str | None
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord(_Record):
+    id: int
+    tenant_id: int
+    user_id: int
+    name: str
+    prefix: str
+    secret_hash: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
     created_at: datetime

@@ -4,29 +4,40 @@ from typing import Annotated, Any
 
 import strawberry
 
+from domain.access import Permission
 from resolvers import mutations
 from resolvers.context import Info
 from schema import inputs
 from schema.payloads import AnalyzeLeadPayload, LeadPayload, SalePayload, TransferLeadPayload
+from schema.permissions import needs
 
 _INPUT = strawberry.argument(description="The change to make; its type describes each field.")
 
 
 @strawberry.type(description="Change the pipeline. Refusals come back as userErrors.")
 class Mutation:
-    @strawberry.mutation(description="Create a lead in stage NEW.", graphql_type=LeadPayload)
+    @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_LEADS),
+        description="Create a lead in stage NEW.",
+        graphql_type=LeadPayload,
+    )
     async def create_lead(
         self, info: Info, input: Annotated[inputs.CreateLeadInput, _INPUT]
     ) -> Any:
         return await mutations.create_lead(info, input)
 
-    @strawberry.mutation(description="Edit a lead's data.", graphql_type=LeadPayload)
+    @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_LEADS),
+        description="Edit a lead's data.",
+        graphql_type=LeadPayload,
+    )
     async def update_lead(
         self, info: Info, input: Annotated[inputs.UpdateLeadInput, _INPUT]
     ) -> Any:
         return await mutations.update_lead(info, input)
 
     @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_LEADS),
         description="Move a lead one stage forward, or to LOST with a reason.",
         graphql_type=LeadPayload,
     )
@@ -35,13 +46,18 @@ class Mutation:
     ) -> Any:
         return await mutations.change_lead_stage(info, input)
 
-    @strawberry.mutation(description="Log a message with a lead.", graphql_type=LeadPayload)
+    @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_LEADS),
+        description="Log a message with a lead.",
+        graphql_type=LeadPayload,
+    )
     async def record_lead_message(
         self, info: Info, input: Annotated[inputs.RecordLeadMessageInput, _INPUT]
     ) -> Any:
         return await mutations.record_lead_message(info, input)
 
     @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_LEADS),
         description="Ask the AI for advice. Advisory only: it changes nothing about the lead.",
         graphql_type=AnalyzeLeadPayload,
     )
@@ -51,6 +67,7 @@ class Mutation:
         return await mutations.analyze_lead(info, input)
 
     @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_LEADS),
         description=(
             "All gates are checked together, under a row lock; on success the lead becomes "
             "TRANSFERRED and one Sale (NEW) is created in the same transaction."
@@ -63,6 +80,7 @@ class Mutation:
         return await mutations.transfer_lead(info, input)
 
     @strawberry.mutation(
+        permission_classes=needs(Permission.WORK_SALES),
         description="Move a sale one stage forward; PAID needs an amount.",
         graphql_type=SalePayload,
     )

@@ -4,12 +4,14 @@ from typing import Annotated, Any
 
 import strawberry
 
+from domain.access import Permission
 from resolvers import leads, nodes, pipeline, sales
 from resolvers.context import Info
 from resolvers.pagination import PageArgs
 from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
 from schema.leads import Lead, LeadConnection
 from schema.node import Node
+from schema.permissions import needs
 from schema.pipeline import PipelineStats
 from schema.sales import Sale, SaleConnection
 
@@ -22,18 +24,24 @@ _ID = strawberry.argument(description="Global ID.")
 
 @strawberry.type(description="Read the pipeline.")
 class Query:
-    @strawberry.field(description="Any object by global ID; null if it does not exist.")
+    @strawberry.field(
+        permission_classes=needs(Permission.READ),
+        description="Any object by global ID; null if it does not exist.",
+    )
     async def node(self, info: Info, id: Annotated[strawberry.ID, _ID]) -> Node | None:
         result: Any = await nodes.node(info, id)
         return result  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="One lead by global ID; null if it does not exist.", graphql_type=Lead | None
+        permission_classes=needs(Permission.READ),
+        description="One lead by global ID; null if it does not exist.",
+        graphql_type=Lead | None,
     )
     async def lead(self, info: Info, id: Annotated[strawberry.ID, _ID]) -> Any:
         return await leads.lead(info, id)
 
     @strawberry.field(
+        permission_classes=needs(Permission.READ),
         description="Leads, newest first unless `orderBy` says otherwise.",
         graphql_type=LeadConnection,
     )
@@ -56,12 +64,15 @@ class Query:
         return await leads.leads(info, where=where, order=order_by, page=page)
 
     @strawberry.field(
-        description="One sale by global ID; null if it does not exist.", graphql_type=Sale | None
+        permission_classes=needs(Permission.READ),
+        description="One sale by global ID; null if it does not exist.",
+        graphql_type=Sale | None,
     )
     async def sale(self, info: Info, id: Annotated[strawberry.ID, _ID]) -> Any:
         return await sales.sale(info, id)
 
     @strawberry.field(
+        permission_classes=needs(Permission.READ),
         description="Sales, newest first unless `orderBy` says otherwise.",
         graphql_type=SaleConnection,
     )
@@ -83,6 +94,10 @@ class Query:
         page = PageArgs(first=first, after=after, last=last, before=before)
         return await sales.sales(info, where=where, order=order_by, page=page)
 
-    @strawberry.field(description="Figures of the whole pipeline.", graphql_type=PipelineStats)
+    @strawberry.field(
+        permission_classes=needs(Permission.READ),
+        description="Figures of the whole pipeline.",
+        graphql_type=PipelineStats,
+    )
     async def pipeline(self, info: Info) -> Any:
         return await pipeline.pipeline(info)

@@ -9,7 +9,7 @@ import asyncio
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,13 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import migrations
-from db.database import create_engine
+from db.database import Database, create_engine
 from db.embedded import start_embedded_postgres
+from db.models import DEFAULT_TENANT_ID
+from domain.access import Role
 from server import create_app
+from services import api_keys, users
+from services.scope import Scope
 from settings import PROJECT_ROOT, Settings, load_settings
 from tests.databases import drop_database
 
@@ -58,10 +62,27 @@ def settings() -> Settings:
     return dataclasses.replace(load_settings({}), database_url=None, demo_data=False)
 
 
+TEST_ADMIN_EMAIL = "tests@crm.localhost"
+
+
 @pytest.fixture(scope="session")
 async def migrated(database_url: str) -> str:
     await _fresh_database(database_url)
     return database_url
+
+
+@pytest.fixture(scope="session")
+async def admin_key(migrated: str) -> str:
+    """An API key of an admin of the default tenant; every test client sends it."""
+    db = Database(create_engine(migrated, pool_size=1))
+    try:
+        return await users.admin_key(db=db, tenant_id=DEFAULT_TENANT_ID, email=TEST_ADMIN_EMAIL)
+    finally:
+        await db.dispose()
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 class LiveServer:
@@ -115,8 +136,11 @@ async def live_server(settings: Settings, migrated: str) -> AsyncIterator[LiveSe
 
 
 @pytest.fixture(scope="session")
-async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
+async def http(live_server: LiveServer, admin_key: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the live server, authenticated as the tests' admin."""
+    async with httpx.AsyncClient(
+        base_url=live_server.url, timeout=30, headers=bearer(admin_key)
+    ) as client:
         yield client
 
 
@@ -168,6 +192,41 @@ class GraphQLClient:
 @pytest.fixture
 def gql(http: httpx.AsyncClient, migrated: str) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+UserClient = Callable[..., Awaitable[GraphQLClient]]
+
+
+@pytest.fixture
+async def gql_as(live_server: LiveServer, migrated: str) -> AsyncIterator[UserClient]:
+    """`await gql_as(email, role)`: a client acting as a new user of the default tenant."""
+    db = Database(create_engine(migrated, pool_size=1))
+    clients: list[httpx.AsyncClient] = []
+
+    async def client_for(email: str, role: Role = Role.MANAGER) -> GraphQLClient:
+        admin = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
+        user = await users.create_user(db=db, scope=admin, email=email, role=role)
+        owner = Scope(tenant_id=DEFAULT_TENANT_ID, actor=email, user_id=user.id, role=role)
+        issued = await api_keys.issue_key(db=db, scope=owner, name="test")
+        client = httpx.AsyncClient(
+            base_url=live_server.url, timeout=30, headers=bearer(issued.secret)
+        )
+        clients.append(client)
+        return GraphQLClient(client)
+
+    yield client_for
+    for client in clients:
+        await client.aclose()
+    async with db.transaction() as conn:
+        await conn.execute(text("DELETE FROM api_keys WHERE name = 'test'"))
+        await conn.execute(
+            text("DELETE FROM users WHERE email <> :admin"), {"admin": TEST_ADMIN_EMAIL}
+        )
+    await db.dispose()
+
+
+# Checking the caller's API key is one statement per request (api_keys.authenticate).
+AUTHENTICATION_STATEMENTS = 1
 
 
 class StatementCounter:

@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from db.models import DEFAULT_TENANT_ID
 from resolvers.context import AppServices, Context
 from services.scope import Scope
+from web.authentication import authenticate
 from web.documents import BAD_REQUEST, DocumentCache, PreparedDocument, as_bad_request
 from web.negotiation import GRAPHQL_RESPONSE, JSON, prefers_html, response_media_type
 from web.params import GraphQLParams, RequestError, read_params
@@ -60,8 +60,11 @@ class GraphQLEndpoint:
             error = RequestError(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", 406)
             return _request_failure(error, JSON)
         try:
+            scope = await authenticate(request, self._services.db)
+            if scope is None:
+                raise _unauthenticated()
             params = await read_params(request, self._services.settings.max_body_bytes)
-            return await self._run(request, params, media_type, request_id)
+            return await self._run(request, scope, params, media_type, request_id)
         except RequestError as error:
             return _request_failure(error, media_type)
         except Exception:
@@ -69,7 +72,12 @@ class GraphQLEndpoint:
             return _result(None, [_internal_error(request_id)], media_type)
 
     async def _run(
-        self, request: Request, params: GraphQLParams, media_type: str, request_id: str
+        self,
+        request: Request,
+        scope: Scope,
+        params: GraphQLParams,
+        media_type: str,
+        request_id: str,
     ) -> Response:
         prepared = self._documents.prepare(params.query)
         if prepared.errors:
@@ -80,16 +88,16 @@ class GraphQLEndpoint:
         if operation is OperationType.MUTATION and request.method != "POST":
             # GET must be safe (caches and prefetchers repeat it), so it may only read.
             raise RequestError("Mutations need POST, not GET.", 405, {"Allow": "POST"})
-        result = await self._execute(request, prepared, params, request_id)
+        context = Context(app=self._services, scope=scope, request_id=request_id)
+        result = await self._execute(context, prepared, params)
         if result.data is None and _is_request_error(result):
             return _request_errors([as_bad_request(e) for e in result.errors or ()], media_type)
         return _result(result.data, _masked(result.errors, request_id), media_type)
 
     async def _execute(
-        self, request: Request, prepared: PreparedDocument, params: GraphQLParams, request_id: str
+        self, context: Context, prepared: PreparedDocument, params: GraphQLParams
     ) -> ExecutionResult:
         assert prepared.document is not None
-        context = Context(app=self._services, scope=_scope(request), request_id=request_id)
         result = execute(
             self._schema._schema,
             prepared.document,
@@ -103,9 +111,13 @@ class GraphQLEndpoint:
         return await result
 
 
-def _scope(request: Request) -> Scope:
-    actor = request.headers.get("x-actor", "").strip()[:200] or None
-    return Scope(tenant_id=DEFAULT_TENANT_ID, actor=actor)
+def _unauthenticated() -> RequestError:
+    return RequestError(
+        "Authentication required: send `Authorization: Bearer <API key>`.",
+        401,
+        {"WWW-Authenticate": 'Bearer realm="crm"'},
+        code="UNAUTHENTICATED",
+    )
 
 
 def _request_id(request: Request) -> str:
@@ -164,7 +176,7 @@ def _result(data: Any, errors: list[GraphQLError] | None, media_type: str) -> Re
 
 
 def _request_failure(error: RequestError, media_type: str) -> Response:
-    payload = {"errors": [{"message": str(error), "extensions": {"code": BAD_REQUEST}}]}
+    payload = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
     return _json(payload, error.status, media_type, error.headers)
 
 

@@ -17,11 +17,16 @@ class RequestError(Exception):
     """The HTTP request itself is malformed; no GraphQL execution happens."""
 
     def __init__(
-        self, message: str, status: int = 400, headers: dict[str, str] | None = None
+        self,
+        message: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+        code: str = "BAD_REQUEST",
     ) -> None:
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from settings import AISettings, Settings
-from tests.conftest import GraphQLClient, start_server
+from tests.conftest import GraphQLClient, bearer, start_server
 
 from .fake_openai import FakeOpenAI, answer, http_error, raw_content
 
@@ -47,7 +47,7 @@ def _model_settings(base: Settings, fake: FakeOpenAI, *, fallback: bool) -> Sett
 
 @pytest.fixture(scope="module")
 async def model_clients(
-    settings: Settings, migrated: str, fake_openai_server: FakeOpenAI
+    settings: Settings, migrated: str, admin_key: str, fake_openai_server: FakeOpenAI
 ) -> AsyncIterator[dict[bool, GraphQLClient]]:
     """Two live servers on the test database: strict (no fallback) and with fallback."""
     clients: dict[bool, GraphQLClient] = {}
@@ -56,7 +56,7 @@ async def model_clients(
         server = await start_server(
             _model_settings(settings, fake_openai_server, fallback=fallback), migrated
         )
-        client = httpx.AsyncClient(base_url=server.url, timeout=30)
+        client = httpx.AsyncClient(base_url=server.url, timeout=30, headers=bearer(admin_key))
         servers.append(server)
         https.append(client)
         clients[fallback] = GraphQLClient(client)

@@ -14,7 +14,7 @@ from domain.enums import LeadSource, LeadStage
 from services.ai.openai_scorer import OpenAIScorer
 from services.ai.types import Assessment, ScorerUnavailable, ScoringInput
 from settings import AISettings, Settings
-from tests.conftest import GraphQLClient, start_server
+from tests.conftest import GraphQLClient, bearer, start_server
 
 from .fake_openai import FakeOpenAI, answer
 
@@ -128,7 +128,7 @@ async def test_an_answer_with_ordinary_text_is_kept_as_is(
 
 @pytest.fixture(scope="module")
 async def model_clients(
-    settings: Settings, migrated: str, fake_openai_server: FakeOpenAI
+    settings: Settings, migrated: str, admin_key: str, fake_openai_server: FakeOpenAI
 ) -> AsyncIterator[dict[bool, GraphQLClient]]:
     """Live servers scoring through the fake model: strict (False) and with fallback (True)."""
     clients: dict[bool, GraphQLClient] = {}
@@ -137,7 +137,7 @@ async def model_clients(
         ai = _settings(fake_openai_server, fallback=fallback)
         server = await start_server(dataclasses.replace(settings, ai=ai), migrated)
         servers.append(server)
-        https.append(httpx.AsyncClient(base_url=server.url, timeout=30))
+        https.append(httpx.AsyncClient(base_url=server.url, timeout=30, headers=bearer(admin_key)))
         clients[fallback] = GraphQLClient(https[-1])
     yield clients
     for client in https:

@@ -193,12 +193,9 @@ def ok(payload: Json) -> Json:
     return payload
 
 
-async def mutate(
-    gql: GraphQLClient, operation: str, name: str, input: Json, *, actor: str | None = None
-) -> Json:
+async def mutate(gql: GraphQLClient, operation: str, name: str, input: Json) -> Json:
     """Send one mutation and return its payload; any GraphQL error fails the test."""
-    headers = {"X-Actor": actor} if actor else {}
-    body = await gql(operation, {"input": input}, **headers)
+    body = await gql(operation, {"input": input})
     assert "errors" not in body, body["errors"]
     payload: Json = body["data"][name]
     return payload
@@ -222,14 +219,13 @@ async def change_stage(
     *,
     reason: str | None = None,
     expected_version: int | None = None,
-    actor: str | None = None,
 ) -> Json:
     values: Json = {"leadId": lead_id, "stage": stage}
     if reason is not None:
         values["reason"] = reason
     if expected_version is not None:
         values["expectedVersion"] = expected_version
-    return await mutate(gql, CHANGE_LEAD_STAGE, "changeLeadStage", values, actor=actor)
+    return await mutate(gql, CHANGE_LEAD_STAGE, "changeLeadStage", values)
 
 
 async def record_message(
@@ -248,19 +244,16 @@ async def transfer(
     lead_id: str,
     *,
     expected_version: int | None = None,
-    actor: str | None = None,
 ) -> Json:
     values: Json = {"leadId": lead_id}
     if expected_version is not None:
         values["expectedVersion"] = expected_version
-    return await mutate(gql, TRANSFER_LEAD, "transferLead", values, actor=actor)
+    return await mutate(gql, TRANSFER_LEAD, "transferLead", values)
 
 
-async def change_sale_stage(
-    gql: GraphQLClient, sale_id: str, stage: str, *, actor: str | None = None, **fields: Any
-) -> Json:
+async def change_sale_stage(gql: GraphQLClient, sale_id: str, stage: str, **fields: Any) -> Json:
     values = {"saleId": sale_id, "stage": stage, **fields}
-    return await mutate(gql, CHANGE_SALE_STAGE, "changeSaleStage", values, actor=actor)
+    return await mutate(gql, CHANGE_SALE_STAGE, "changeSaleStage", values)
 
 
 async def read_lead(gql: GraphQLClient, lead_id: str) -> Json:

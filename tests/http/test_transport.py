@@ -9,9 +9,12 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+import web.graphql_http
 from db.database import Database
+from domain.access import Role
 from resolvers.context import AppServices
 from services.ai import Scorer
+from services.scope import Scope
 from settings import Settings
 from web.documents import DocumentCache, Limits
 from web.graphql_http import GraphQLEndpoint
@@ -264,8 +267,15 @@ class _ToySubscription:
         yield 1
 
 
-async def test_the_subscription_guard_holds_on_a_schema_with_subscriptions() -> None:
+async def _toy_caller(*_args: Any) -> Scope:
+    return Scope(tenant_id=1, actor="toy", role=Role.VIEWER)
+
+
+async def test_the_subscription_guard_holds_on_a_schema_with_subscriptions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # given an endpoint over a schema that has a Subscription root (nothing else is reached)
+    monkeypatch.setattr(web.graphql_http, "authenticate", _toy_caller)
     toy = strawberry.Schema(query=_ToyQuery, subscription=_ToySubscription)
     services = AppServices(db=cast(Database, None), settings=Settings(), scorer=cast(Scorer, None))
     limits = Limits(max_tokens=100, max_depth=5, max_aliases=5)

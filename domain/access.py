@@ -1,0 +1,33 @@
+"""Who may do what: roles and the permissions each one grants.
+
+One table decides every access question; the API declares which permission each field
+needs (schema/permissions.py) and asks this table.
+"""
+
+from enum import Enum
+
+
+class Role(Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SALES = "sales"
+    VIEWER = "viewer"
+
+
+class Permission(Enum):
+    READ = "read"
+    WORK_LEADS = "work_leads"
+    WORK_SALES = "work_sales"
+    MANAGE_ACCESS = "manage_access"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MANAGER: frozenset({Permission.READ, Permission.WORK_LEADS}),
+    Role.SALES: frozenset({Permission.READ, Permission.WORK_SALES}),
+    Role.VIEWER: frozenset({Permission.READ}),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]

@@ -1,0 +1,105 @@
+"""People and integrations of a tenant, each with one role."""
+
+from db.database import Database
+from db.queries import access
+from db.records import UserRecord
+from domain.access import Role
+from domain.errors import DomainError, ErrorCode, not_found
+from services.api_keys import issue_key
+from services.scope import Scope
+from services.validation import Checks, field_path
+
+BOOTSTRAP_ADMIN_EMAIL = "admin@crm.localhost"
+
+
+async def create_user(
+    *, db: Database, scope: Scope, email: str, role: Role, name: str | None = None
+) -> UserRecord:
+    """A new active user of the caller's tenant; e-mails are unique per tenant."""
+    checks = Checks()
+    clean_email = checks.email(email, field_path("email"))
+    clean_name = checks.text(name, field_path("name"), max_length=200)
+    if clean_email is None:
+        checks.fail(field_path("email"), "This field is required.")
+    checks.raise_if_any()
+    async with db.transaction() as conn:
+        user = await access.insert_user(
+            conn,
+            values={
+                "tenant_id": scope.tenant_id,
+                "email": clean_email,
+                "name": clean_name,
+                "role": role,
+            },
+        )
+    if user is None:
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            "A user with this e-mail already exists.",
+            field_path("email"),
+        )
+    return user
+
+
+async def update_user_role(*, db: Database, scope: Scope, user_id: int, role: Role) -> UserRecord:
+    """Change a user's role; nobody changes their own (an admin cannot lock themselves out)."""
+    _refuse_self(scope, user_id, "change your own role")
+    return await _update(db, scope, user_id, {"role": role})
+
+
+async def deactivate_user(*, db: Database, scope: Scope, user_id: int) -> UserRecord:
+    """A deactivated user's keys stop working at once; the user and history stay."""
+    _refuse_self(scope, user_id, "deactivate yourself")
+    return await _update(db, scope, user_id, {"active": False})
+
+
+def _refuse_self(scope: Scope, user_id: int, what: str) -> None:
+    if scope.user_id == user_id:
+        raise DomainError.single(
+            ErrorCode.FORBIDDEN, f"You cannot {what}; ask another admin.", field_path("userId")
+        )
+
+
+async def _update(
+    db: Database, scope: Scope, user_id: int, values: dict[str, object]
+) -> UserRecord:
+    async with db.transaction() as conn:
+        user = await access.update_user(
+            conn, tenant_id=scope.tenant_id, user_id=user_id, values=values
+        )
+    if user is None:
+        raise not_found("User", field_path("userId"))
+    return user
+
+
+async def bootstrap_admin_key(*, db: Database, tenant_id: int) -> str | None:
+    """For a tenant with no users yet: an admin and a key for it, returned to print once.
+    None when the tenant already has users (or another process is doing it)."""
+    async with db.exclusive(_BOOTSTRAP_LOCK):
+        async with db.read() as conn:
+            if await access.count_users(conn, tenant_id=tenant_id):
+                return None
+        return await admin_key(db=db, tenant_id=tenant_id, email=BOOTSTRAP_ADMIN_EMAIL)
+
+
+async def admin_key(*, db: Database, tenant_id: int, email: str) -> str:
+    """A new key for the admin with this e-mail, creating that admin if needed: how the
+    first admin of a production database is made (`python -m server create-admin`)."""
+    system = Scope(tenant_id=tenant_id, actor="create-admin")
+    async with db.read() as conn:
+        existing = await access.list_users(conn, tenant_id=tenant_id)
+    admin = next((u for u in existing if u.email.lower() == email.strip().lower()), None)
+    if admin is None:
+        admin = await create_user(db=db, scope=system, email=email, role=Role.ADMIN, name="Admin")
+    elif admin.role is not Role.ADMIN or not admin.active:
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            f"{admin.email} exists but is not an active admin.",
+            field_path("email"),
+        )
+    owner = Scope(tenant_id=tenant_id, actor=admin.email, user_id=admin.id, role=admin.role)
+    issued = await issue_key(db=db, scope=owner, name="created by create-admin")
+    return issued.secret
+
+
+_BOOTSTRAP_LOCK = 0x43524D_41444D4E  # "CRM" "ADMN"
