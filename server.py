@@ -26,6 +26,7 @@ from resolvers.context import AppServices
 from schema.root import schema
 from services.ai.factory import build_scorer
 from services.demo_data import load_demo_data_if_empty
+from services.tokens import TokenVerifier
 from services.users import admin_key, bootstrap_admin_key
 from settings import Settings, SettingsError, load_settings
 from web.documents import DocumentCache, Limits
@@ -36,7 +37,12 @@ log = logging.getLogger("crm")
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     db = Database(create_engine(database_url, pool_size=settings.db_pool_size))
-    services = AppServices(db=db, settings=settings, scorer=build_scorer(settings.ai))
+    services = AppServices(
+        db=db,
+        settings=settings,
+        scorer=build_scorer(settings.ai),
+        tokens=TokenVerifier(settings.jwt) if settings.jwt.enabled else None,
+    )
     limits = Limits(
         max_tokens=settings.max_query_tokens,
         max_depth=settings.max_query_depth,

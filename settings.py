@@ -35,6 +35,30 @@ class AISettings:
 
 
 @dataclass(frozen=True)
+class JWTSettings:
+    """Sign-in tokens from an identity provider; off unless a secret or a JWKS URL is set."""
+
+    secret: str | None = None
+    jwks_url: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    tenant_claim: str = "tenant_id"
+    email_claim: str = "email"
+    leeway_seconds: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        return self.secret is not None or self.jwks_url is not None
+
+    @property
+    def algorithms(self) -> list[str]:
+        """HMAC for a shared secret; asymmetric keys for a JWKS. Never `none`."""
+        if self.secret is not None:
+            return ["HS256", "HS384", "HS512"]
+        return ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     host: str = "127.0.0.1"
@@ -49,6 +73,7 @@ class Settings:
     max_aliases: int = 30
     max_body_bytes: int = 1_000_000
     ai: AISettings = field(default_factory=AISettings)
+    jwt: JWTSettings = field(default_factory=JWTSettings)
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -67,6 +92,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fallback_to_heuristic=reader.boolean("CRM_AI_FALLBACK_TO_HEURISTIC", True),
         cache_ttl_seconds=reader.integer("CRM_AI_CACHE_TTL_SECONDS", 3600, low=0, high=10**7),
     )
+    jwt = JWTSettings(
+        secret=reader.text("CRM_JWT_SECRET"),
+        jwks_url=reader.text("CRM_JWT_JWKS_URL"),
+        issuer=reader.text("CRM_JWT_ISSUER"),
+        audience=reader.text("CRM_JWT_AUDIENCE"),
+        tenant_claim=reader.text("CRM_JWT_TENANT_CLAIM") or "tenant_id",
+        email_claim=reader.text("CRM_JWT_EMAIL_CLAIM") or "email",
+        leeway_seconds=reader.integer("CRM_JWT_LEEWAY_SECONDS", 30, low=0, high=600),
+    )
+    _check_jwt(jwt)
     if ai.base_url is not None and ai.model is None:
         raise SettingsError("CRM_AI_BASE_URL is set but CRM_AI_MODEL is not: name the model too")
     return Settings(
@@ -83,7 +118,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_aliases=reader.integer("CRM_MAX_ALIASES", 30, low=1, high=1000),
         max_body_bytes=reader.integer("CRM_MAX_BODY_BYTES", 1_000_000, low=1024, high=100_000_000),
         ai=ai,
+        jwt=jwt,
     )
+
+
+def _check_jwt(jwt: JWTSettings) -> None:
+    if jwt.secret is not None and jwt.jwks_url is not None:
+        raise SettingsError("Set CRM_JWT_SECRET or CRM_JWT_JWKS_URL, not both")
+    if jwt.enabled and (jwt.issuer is None or jwt.audience is None):
+        raise SettingsError("JWT sign-in needs CRM_JWT_ISSUER and CRM_JWT_AUDIENCE too")
+    if jwt.secret is not None and len(jwt.secret) < 32:
+        raise SettingsError("CRM_JWT_SECRET must be at least 32 characters")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from db.database import Database
 from resolvers.loaders import Loaders
 from services.ai import Scorer
 from services.scope import Scope
+from services.tokens import TokenVerifier
 from settings import Settings
 
 
@@ -20,6 +21,7 @@ class AppServices:
     db: Database
     settings: Settings
     scorer: Scorer
+    tokens: TokenVerifier | None = None  # None unless JWT sign-in is configured
 
     @property
     def analysis_cache_ttl(self) -> timedelta:

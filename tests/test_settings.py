@@ -44,6 +44,20 @@ def test_values_are_read_and_converted() -> None:
         ({"CRM_AI_TIMEOUT_SECONDS": "0"}, "CRM_AI_TIMEOUT_SECONDS"),
         ({"DATABASE_URL": "mysql://root@localhost/crm"}, "DATABASE_URL"),
         ({"CRM_AI_BASE_URL": "http://localhost:11434/v1"}, "CRM_AI_MODEL"),
+        ({"CRM_JWT_SECRET": "x" * 40}, "CRM_JWT_ISSUER"),
+        (
+            {"CRM_JWT_SECRET": "short", "CRM_JWT_ISSUER": "i", "CRM_JWT_AUDIENCE": "a"},
+            "CRM_JWT_SECRET",
+        ),
+        (
+            {
+                "CRM_JWT_SECRET": "x" * 40,
+                "CRM_JWT_JWKS_URL": "https://idp.example/jwks.json",
+                "CRM_JWT_ISSUER": "i",
+                "CRM_JWT_AUDIENCE": "a",
+            },
+            "not both",
+        ),
     ],
     ids=lambda value: next(iter(value)) if isinstance(value, dict) else None,
 )

@@ -1,23 +1,26 @@
 """Who is calling: the `Authorization: Bearer <credential>` header, checked once per request.
 
-An API key (`crm_…`) is looked up by its prefix; anything else is refused for now.
-A missing or bad credential is answered 401 before any GraphQL work is done.
+An API key (`crm_…`) is looked up by its prefix; anything else is a sign-in token (JWT)
+when JWT sign-in is configured. A missing or bad credential is answered 401 before any
+GraphQL work is done.
 """
 
 from starlette.requests import Request
 
-from db.database import Database
-from services import api_keys
+from resolvers.context import AppServices
+from services import api_keys, tokens
 from services.scope import Scope
 
 
-async def authenticate(request: Request, db: Database) -> Scope | None:
+async def authenticate(request: Request, services: AppServices) -> Scope | None:
     """The caller, or None when the request carries no valid credential."""
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         return None
     if api_keys.looks_like_api_key(token):
-        return await api_keys.authenticate(db=db, token=token)
+        return await api_keys.authenticate(db=services.db, token=token)
+    if services.tokens is not None:
+        return await tokens.authenticate(db=services.db, verifier=services.tokens, token=token)
     return None
 
 

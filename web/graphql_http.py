@@ -60,7 +60,7 @@ class GraphQLEndpoint:
             error = RequestError(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", 406)
             return _request_failure(error, JSON)
         try:
-            scope = await authenticate(request, self._services.db)
+            scope = await authenticate(request, self._services)
             if scope is None:
                 raise _unauthenticated()
             params = await read_params(request, self._services.settings.max_body_bytes)

@@ -69,6 +69,13 @@ async def insert_api_key(conn: AsyncConnection, *, values: dict[str, Any]) -> Ap
     return ApiKeyRecord.from_row((await conn.execute(stmt)).one())
 
 
+async def get_api_keys(
+    conn: AsyncConnection, *, tenant_id: int, key_ids: Sequence[int]
+) -> list[ApiKeyRecord]:
+    stmt = select(*_KEY).where(api_keys.c.tenant_id == tenant_id, api_keys.c.id.in_(key_ids))
+    return [ApiKeyRecord.from_row(row) for row in await conn.execute(stmt)]
+
+
 async def list_api_keys(conn: AsyncConnection, *, tenant_id: int) -> list[ApiKeyRecord]:
     stmt = select(*_KEY).where(api_keys.c.tenant_id == tenant_id).order_by(api_keys.c.id)
     return [ApiKeyRecord.from_row(row) for row in await conn.execute(stmt)]
@@ -123,3 +130,15 @@ async def authenticate_key(
         return None
     split = len(_KEY)
     return ApiKeyRecord.from_row(row[:split]), UserRecord.from_row(row[split:])
+
+
+async def active_user_by_email(
+    conn: AsyncConnection, *, tenant_id: int, email: str
+) -> UserRecord | None:
+    stmt = select(*_USER).where(
+        users.c.tenant_id == tenant_id,
+        func.lower(users.c.email) == email.lower(),
+        users.c.active.is_(True),
+    )
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else UserRecord.from_row(row)
