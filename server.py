@@ -36,7 +36,7 @@ log = logging.getLogger("crm")
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
-    db = Database(create_engine(database_url, pool_size=settings.db_pool_size))
+    db = Database(create_engine(database_url, pool_size=settings.db_pool_size, app_role=True))
     services = AppServices(
         db=db,
         settings=settings,

@@ -1,7 +1,8 @@
 """The engine and the two ways to use it: a read, or a transaction.
 
-Every unit of work goes through here, so tenant scoping (and later Row Level Security
-settings) has exactly one place to live.
+Every unit of work goes through here, so tenant scoping has exactly one place to live:
+an app engine acts as the `crm_app` role (no BYPASSRLS, not the owner), and each
+transaction tells Row Level Security which tenant it acts for (db/tenancy.py).
 """
 
 from collections.abc import AsyncIterator
@@ -9,6 +10,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from db.tenancy import APP_ROLE, TENANT_SETTING, current_tenant
 
 
 def async_url(url: str) -> str:
@@ -19,13 +22,19 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, app_role: bool = False) -> AsyncEngine:
+    """An engine on `url`. With `app_role`, every connection starts as the `crm_app` role
+    (a startup parameter, so no rollback or RESET can undo it) and Row Level Security
+    applies to everything it runs; without it (the owner: migrations, set-up, tests' own
+    checks) nothing is filtered."""
+    server_settings = {"role": APP_ROLE} if app_role else {}
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
         pool_recycle=1800,
+        connect_args={"server_settings": server_settings},
     )
 
 
@@ -37,12 +46,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One atomic unit of work: commits on success, rolls back on any exception."""
         async with self.engine.begin() as conn:
+            await _act_for_current_tenant(conn)
             yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A short read-only use of a pooled connection."""
         async with self.engine.connect() as conn:
+            await _act_for_current_tenant(conn)
             yield conn
 
     @asynccontextmanager
@@ -63,3 +74,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _act_for_current_tenant(conn: AsyncConnection) -> None:
+    """Name the tenant for this transaction only (`is_local`), so a pooled connection
+    never carries one request's tenant into the next."""
+    tenant = current_tenant()
+    if tenant is not None:
+        await conn.execute(
+            text("SELECT set_config(:setting, :tenant, true)"),
+            {"setting": TENANT_SETTING, "tenant": str(tenant)},
+        )

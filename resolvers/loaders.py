@@ -12,13 +12,15 @@ from aiodataloader import DataLoader
 
 from db.database import Database
 from db.keyset import Page, PageRequest
-from db.queries import analyses, leads, messages, sales, stage_changes
+from db.queries import access, analyses, leads, messages, sales, stage_changes
 from db.records import (
     AnalysisRecord,
+    ApiKeyRecord,
     LeadMessageRecord,
     LeadRecord,
     SaleRecord,
     StageChangeRecord,
+    UserRecord,
 )
 
 K = TypeVar("K")
@@ -51,6 +53,14 @@ class Loaders:
     @cached_property
     def message_by_id(self) -> DataLoader[int, LeadMessageRecord | None]:
         return DataLoader(self._messages)
+
+    @cached_property
+    def user_by_id(self) -> DataLoader[int, UserRecord | None]:
+        return DataLoader(self._users)
+
+    @cached_property
+    def api_key_by_id(self) -> DataLoader[int, ApiKeyRecord | None]:
+        return DataLoader(self._api_keys)
 
     @cached_property
     def sale_by_lead(self) -> DataLoader[int, SaleRecord | None]:
@@ -90,6 +100,16 @@ class Loaders:
     async def _messages(self, ids: list[int]) -> list[LeadMessageRecord | None]:
         async with self._db.read() as conn:
             rows = await messages.get_many(conn, tenant_id=self._tenant_id, message_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _users(self, ids: list[int]) -> list[UserRecord | None]:
+        async with self._db.read() as conn:
+            rows = await access.get_users(conn, tenant_id=self._tenant_id, user_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _api_keys(self, ids: list[int]) -> list[ApiKeyRecord | None]:
+        async with self._db.read() as conn:
+            rows = await access.get_api_keys(conn, tenant_id=self._tenant_id, key_ids=ids)
         return _in_key_order(ids, {r.id: r for r in rows})
 
     async def _sales_by_lead(self, lead_ids: list[int]) -> list[SaleRecord | None]:

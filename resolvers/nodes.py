@@ -4,6 +4,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
+from resolvers.access import may_see
 from resolvers.context import Info
 from resolvers.errors import BadRequest
 from resolvers.ids import InvalidId, parse_global_id
@@ -16,14 +17,18 @@ def _loader_for(loaders: Loaders, type_name: str) -> DataLoader[int, Any]:
         "Sale": loaders.sale_by_id,
         "LeadAnalysis": loaders.analysis_by_id,
         "LeadMessage": loaders.message_by_id,
+        "User": loaders.user_by_id,
+        "ApiKey": loaders.api_key_by_id,
     }
     return by_type[type_name]
 
 
 async def node(info: Info, global_id: str) -> Any:
-    """The entity, or null when it does not exist (or belongs to another tenant)."""
+    """The entity, or null when it does not exist (or belongs to another tenant, or is a
+    user or key the caller may not see)."""
     try:
         type_name, db_id = parse_global_id(global_id)
     except InvalidId as exc:
         raise BadRequest(str(exc)) from None
-    return await _loader_for(info.context.loaders, type_name).load(db_id)
+    found = await _loader_for(info.context.loaders, type_name).load(db_id)
+    return found if may_see(info.context.scope, found) else None

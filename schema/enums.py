@@ -6,6 +6,7 @@ class per enum and no value is ever translated.
 
 import strawberry
 
+from domain.access import Role
 from domain.enums import (
     LeadOrderField,
     LeadSource,
@@ -41,6 +42,18 @@ strawberry.enum(Recommendation, description="What the AI advises a person to do 
 strawberry.enum(OrderDirection, description="Sort direction.")
 strawberry.enum(LeadOrderField, description="What to order leads by.")
 strawberry.enum(SaleOrderField, description="What to order sales by.")
+strawberry.enum(
+    Role, description="What a user may do; each role grants a fixed set of permissions."
+)
+_describe_values(
+    Role,
+    {
+        "ADMIN": "Everything, including users and API keys.",
+        "MANAGER": "Read everything; create and work leads, analyze and transfer them.",
+        "SALES": "Read everything; move sales through their stages.",
+        "VIEWER": "Read only.",
+    },
+)
 strawberry.enum(ErrorCode, description="Machine-readable reason of a UserError.")
 _describe_values(
     ErrorCode,
@@ -68,6 +81,7 @@ __all__ = [
     "MessageDirection",
     "OrderDirection",
     "Recommendation",
+    "Role",
     "SaleOrderField",
     "SaleStage",
 ]

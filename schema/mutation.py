@@ -5,9 +5,10 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.access import Permission
-from resolvers import mutations
+from resolvers import access, mutations
 from resolvers.context import Info
-from schema import inputs
+from schema import access_inputs, inputs
+from schema.access import ApiKeyPayload, CreateApiKeyPayload, UserPayload
 from schema.payloads import AnalyzeLeadPayload, LeadPayload, SalePayload, TransferLeadPayload
 from schema.permissions import needs
 
@@ -88,3 +89,53 @@ class Mutation:
         self, info: Info, input: Annotated[inputs.ChangeSaleStageInput, _INPUT]
     ) -> Any:
         return await mutations.change_sale_stage(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Add a user to this tenant.",
+        graphql_type=UserPayload,
+    )
+    async def create_user(
+        self, info: Info, input: Annotated[access_inputs.CreateUserInput, _INPUT]
+    ) -> Any:
+        return await access.create_user(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Change another user's role; their keys act with it from the next request.",
+        graphql_type=UserPayload,
+    )
+    async def update_user_role(
+        self, info: Info, input: Annotated[access_inputs.UpdateUserRoleInput, _INPUT]
+    ) -> Any:
+        return await access.update_user_role(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Deactivate another user: their keys stop working at once; history stays.",
+        graphql_type=UserPayload,
+    )
+    async def deactivate_user(
+        self, info: Info, input: Annotated[access_inputs.DeactivateUserInput, _INPUT]
+    ) -> Any:
+        return await access.deactivate_user(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Issue an API key; the payload's secret is the only time it is shown.",
+        graphql_type=CreateApiKeyPayload,
+    )
+    async def create_api_key(
+        self, info: Info, input: Annotated[access_inputs.CreateApiKeyInput, _INPUT]
+    ) -> Any:
+        return await access.create_api_key(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Revoke an API key; it stops working at once.",
+        graphql_type=ApiKeyPayload,
+    )
+    async def revoke_api_key(
+        self, info: Info, input: Annotated[access_inputs.RevokeApiKeyInput, _INPUT]
+    ) -> Any:
+        return await access.revoke_api_key(info, input)

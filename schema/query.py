@@ -5,9 +5,10 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.access import Permission
-from resolvers import leads, nodes, pipeline, sales
+from resolvers import access, leads, nodes, pipeline, sales
 from resolvers.context import Info
 from resolvers.pagination import PageArgs
+from schema.access import ApiKey, User
 from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
 from schema.leads import Lead, LeadConnection
 from schema.node import Node
@@ -101,3 +102,27 @@ class Query:
     )
     async def pipeline(self, info: Info) -> Any:
         return await pipeline.pipeline(info)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.READ),
+        description="The caller: the user the API key (or sign-in) acts as.",
+        graphql_type=User,
+    )
+    async def me(self, info: Info) -> Any:
+        return await access.me(info)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Every user of this tenant, deactivated ones too, oldest first.",
+        graphql_type=list[User],
+    )
+    async def users(self, info: Info) -> Any:
+        return await access.all_users(info)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Every API key of this tenant, revoked and expired ones too, oldest first.",
+        graphql_type=list[ApiKey],
+    )
+    async def api_keys(self, info: Info) -> Any:
+        return await access.all_api_keys(info)

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.access import ApiKey, User
 from schema.analyses import LeadAnalysis
 from schema.leads import Lead, LeadMessage
 from schema.mutation import Mutation
@@ -11,5 +12,5 @@ from schema.sales import Sale
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Lead, LeadAnalysis, LeadMessage, Sale],
+    types=[Lead, LeadAnalysis, LeadMessage, Sale, User, ApiKey],
 )

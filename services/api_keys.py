@@ -50,13 +50,12 @@ async def authenticate(*, db: Database, token: str) -> Scope | None:
         found = await access.authenticate_key(conn, prefix=match.group(1), secret_hash=_hash(token))
     if found is None:
         return None
-    key, user = found
     return Scope(
-        tenant_id=key.tenant_id,
-        actor=user.email,
-        user_id=user.id,
-        role=user.role,
-        api_key_id=key.id,
+        tenant_id=found.tenant_id,
+        actor=found.email,
+        user_id=found.user_id,
+        role=found.role,
+        api_key_id=found.api_key_id,
     )
 
 

@@ -14,6 +14,7 @@ import jwt
 
 from db.database import Database
 from db.queries import access
+from db.tenancy import acting_for
 from services.scope import Scope
 from settings import JWTSettings
 
@@ -79,10 +80,11 @@ async def authenticate(*, db: Database, verifier: TokenVerifier, token: str) -> 
     claims = await verifier.claims(token)
     if claims is None:
         return None
-    async with db.read() as conn:
-        user = await access.active_user_by_email(
-            conn, tenant_id=claims.tenant_id, email=claims.email
-        )
+    with acting_for(claims.tenant_id):
+        async with db.read() as conn:
+            user = await access.active_user_by_email(
+                conn, tenant_id=claims.tenant_id, email=claims.email
+            )
     if user is None:
         return None
     return Scope(tenant_id=user.tenant_id, actor=user.email, user_id=user.id, role=user.role)

@@ -227,6 +227,8 @@ async def gql_as(live_server: LiveServer, migrated: str) -> AsyncIterator[UserCl
 
 # Checking the caller's API key is one statement per request (api_keys.authenticate).
 AUTHENTICATION_STATEMENTS = 1
+# Every transaction first names its tenant for Row Level Security (db/database.py).
+TENANT_STATEMENTS = 1
 
 
 class StatementCounter:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from db.tenancy import acting_for
 from resolvers.context import AppServices, Context
 from services.scope import Scope
 from web.authentication import authenticate
@@ -89,7 +90,8 @@ class GraphQLEndpoint:
             # GET must be safe (caches and prefetchers repeat it), so it may only read.
             raise RequestError("Mutations need POST, not GET.", 405, {"Allow": "POST"})
         context = Context(app=self._services, scope=scope, request_id=request_id)
-        result = await self._execute(context, prepared, params)
+        with acting_for(scope.tenant_id):
+            result = await self._execute(context, prepared, params)
         if result.data is None and _is_request_error(result):
             return _request_errors([as_bad_request(e) for e in result.errors or ()], media_type)
         return _result(result.data, _masked(result.errors, request_id), media_type)

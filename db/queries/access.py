@@ -1,14 +1,16 @@
 """Reads and writes of `users` and `api_keys`."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import ApiKey, User, table
 from db.records import ApiKeyRecord, UserRecord, columns_of
+from domain.access import Role
 
 users = table(User)
 api_keys = table(ApiKey)
@@ -95,41 +97,34 @@ async def revoke_api_key(
     return None if row is None else ApiKeyRecord.from_row(row)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyHolder:
+    """Who a valid API key acts for: all the caller needs to know, nothing more."""
+
+    api_key_id: int
+    tenant_id: int
+    user_id: int
+    email: str
+    role: Role
+
+
 async def authenticate_key(
     conn: AsyncConnection, *, prefix: str, secret_hash: str
-) -> tuple[ApiKeyRecord, UserRecord] | None:
-    """The live key with this prefix and hash, and its active user, in whatever tenant;
-    notes its use (at most once a minute), all in one statement."""
-    found = (
-        select(*_KEY, *_USER)
-        .select_from(api_keys.join(users, users.c.id == api_keys.c.user_id))
-        .where(
-            api_keys.c.prefix == prefix,
-            api_keys.c.secret_hash == secret_hash,
-            api_keys.c.revoked_at.is_(None),
-            or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > func.now()),
-            users.c.active.is_(True),
-        )
-        .cte("found")
-    )
-    touch = (
-        update(api_keys)
-        .where(
-            api_keys.c.id.in_(select(found.c.id)),
-            or_(
-                api_keys.c.last_used_at.is_(None),
-                api_keys.c.last_used_at < func.now() - text("interval '1 minute'"),
-            ),
-        )
-        .values(last_used_at=func.now())
-        .cte("touch")
-    )
-    stmt = select(found).add_cte(touch)
-    row = (await conn.execute(stmt)).first()
+) -> KeyHolder | None:
+    """The holder of the live key with this prefix and hash, in whatever tenant, its use
+    noted (at most once a minute). Runs before any tenant is known, so it goes through
+    the SECURITY DEFINER function of migration 0004 instead of reading the tables."""
+    stmt = text("SELECT * FROM crm_authenticate_api_key(:prefix, :secret_hash)")
+    row = (await conn.execute(stmt, {"prefix": prefix, "secret_hash": secret_hash})).first()
     if row is None:
         return None
-    split = len(_KEY)
-    return ApiKeyRecord.from_row(row[:split]), UserRecord.from_row(row[split:])
+    return KeyHolder(
+        api_key_id=row.api_key_id,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        email=row.email,
+        role=Role(row.role),
+    )
 
 
 async def active_user_by_email(

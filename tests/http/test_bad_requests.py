@@ -155,7 +155,9 @@ OPERATION_CASES = [
     OperationCase("an Int past 32 bits", LEADS % "first: 99999999999", "non 32-bit"),
     OperationCase("garbage ID", '{ lead(id: "garbage!!") { id } }', "not a valid ID"),
     OperationCase("base64 of nonsense", '{ lead(id: "Zm9vOmJhcg") { id } }', "not a valid ID"),
-    OperationCase("an ID of an unknown type", '{ lead(id: "VXNlcjox") { id } }', "not a valid ID"),
+    OperationCase(
+        "an ID of an unknown type", '{ lead(id: "SW52b2ljZTox") { id } }', "not a valid ID"
+    ),
     OperationCase("a negative row id", '{ lead(id: "TGVhZDotMQ") { id } }', "not a valid ID"),
     OperationCase(
         "an oversized ID",

@@ -1,0 +1,171 @@
+"""Row Level Security: the app role sees only the tenant it acts for, even through SQL
+that forgets the tenant filter, and guessed IDs of another tenant lead nowhere."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from db.database import Database, create_engine
+from db.models import DEFAULT_TENANT_ID
+from db.tenancy import APP_ROLE, acting_for
+from domain.access import Role
+from domain.enums import LeadSource
+from services import leads, users
+from services.scope import Scope
+from tests.conftest import GraphQLClient, LiveServer, bearer
+
+
+@dataclass(frozen=True)
+class OtherTenant:
+    tenant_id: int
+    lead_id: int
+    lead_global_id: str
+    client: GraphQLClient
+
+
+@pytest.fixture
+async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[OtherTenant]:
+    """A second company on the same database, with one lead and an admin of its own."""
+    owner = Database(create_engine(migrated, pool_size=2))
+    async with owner.transaction() as conn:
+        tenant_id = (
+            await conn.execute(text("INSERT INTO tenants (name) VALUES ('Other Co') RETURNING id"))
+        ).scalar_one()
+    scope = Scope(tenant_id=tenant_id, actor="other@other.example", role=Role.ADMIN)
+    lead = await leads.create_lead(
+        db=owner,
+        scope=scope,
+        new=leads.NewLead(name="Their Secret Lead", source=LeadSource.PARTNER),
+    )
+    key = await users.admin_key(db=owner, tenant_id=tenant_id, email="admin@other.example")
+    http = httpx.AsyncClient(base_url=live_server.url, headers=bearer(key))
+    gid = (await GraphQLClient(http).data("{ leads { edges { node { id } } } }"))["leads"]["edges"][
+        0
+    ]["node"]["id"]
+    yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http))
+    await http.aclose()
+    async with owner.transaction() as conn:
+        for table in ("stage_changes", "leads", "api_keys", "users"):
+            await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
+        await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})
+    await owner.dispose()
+
+
+@pytest.fixture
+async def app_db(migrated: str) -> AsyncIterator[Database]:
+    database = Database(create_engine(migrated, pool_size=2, app_role=True))
+    yield database
+    await database.dispose()
+
+
+async def _visible_leads(db: Database) -> list[str]:
+    async with db.read() as conn:
+        rows = await conn.execute(text("SELECT name FROM leads"))  # no tenant filter at all
+        return [row.name for row in rows]
+
+
+async def test_sql_without_a_tenant_filter_sees_only_the_acting_tenant(
+    gql: GraphQLClient, other_tenant: OtherTenant, app_db: Database
+) -> None:
+    # given a lead in each of two tenants
+    await gql.data(
+        'mutation { createLead(input: {name: "Our Lead", source: WEBSITE}) { lead { id } } }'
+    )
+    # when the app role runs SQL that names no tenant
+    with acting_for(DEFAULT_TENANT_ID):
+        ours = await _visible_leads(app_db)
+    with acting_for(other_tenant.tenant_id):
+        theirs = await _visible_leads(app_db)
+    nobody = await _visible_leads(app_db)
+    # then each tenant sees only its own rows, and no tenant sees nothing
+    assert ours == ["Our Lead"]
+    assert theirs == ["Their Secret Lead"]
+    assert nobody == []
+
+
+async def test_the_app_role_cannot_write_into_another_tenant(
+    other_tenant: OtherTenant, app_db: Database
+) -> None:
+    # when the app role, acting for tenant 1, inserts a row marked as the other tenant's
+    with acting_for(DEFAULT_TENANT_ID), pytest.raises(DBAPIError, match="row-level security"):
+        async with app_db.transaction() as conn:
+            await conn.execute(
+                text("INSERT INTO leads (tenant_id, name, source) VALUES (:t, 'x', 'other')"),
+                {"t": other_tenant.tenant_id},
+            )
+
+
+async def test_the_app_role_neither_bypasses_rls_nor_owns_the_tables(app_db: Database) -> None:
+    async with app_db.read() as conn:
+        # not even a RESET undoes the role a connection started with
+        await conn.execute(text("RESET ROLE"))
+        role = (await conn.execute(text("SELECT current_user"))).scalar_one()
+        bypass, superuser = (
+            await conn.execute(
+                text("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user")
+            )
+        ).one()
+        owners = (
+            (
+                await conn.execute(
+                    text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert role == APP_ROLE
+    assert (bypass, superuser) == (False, False)
+    assert APP_ROLE not in owners
+
+
+GUESSES = {
+    "lead": "query($id: ID!) { lead(id: $id) { name } }",
+    "node": "query($id: ID!) { node(id: $id) { id } }",
+}
+CHANGES = {
+    "updateLead": 'mutation($id: ID!) { updateLead(input: {leadId: $id, name: "Mine now"}) '
+    "{ lead { id } userErrors { code } } }",
+    "changeLeadStage": "mutation($id: ID!) { changeLeadStage(input: {leadId: $id, stage: LOST, "
+    'reason: "x"}) { lead { id } userErrors { code } } }',
+    "recordLeadMessage": "mutation($id: ID!) { recordLeadMessage(input: {leadId: $id, "
+    "direction: INBOUND}) { lead { id } userErrors { code } } }",
+    "analyzeLead": "mutation($id: ID!) { analyzeLead(input: {leadId: $id}) "
+    "{ lead { id } userErrors { code } } }",
+    "transferLead": "mutation($id: ID!) { transferLead(input: {leadId: $id}) "
+    "{ lead { id } userErrors { code } } }",
+}
+
+
+@pytest.mark.parametrize("field", sorted(GUESSES))
+async def test_a_guessed_foreign_id_reads_as_not_found(
+    gql: GraphQLClient, other_tenant: OtherTenant, field: str
+) -> None:
+    data = await gql.data(GUESSES[field], {"id": other_tenant.lead_global_id})
+    assert data[field] is None
+
+
+@pytest.mark.parametrize("mutation", sorted(CHANGES))
+async def test_a_guessed_foreign_id_cannot_be_changed(
+    gql: GraphQLClient, other_tenant: OtherTenant, mutation: str
+) -> None:
+    # when tenant 1's admin aims a mutation at the other tenant's lead
+    data = await gql.data(CHANGES[mutation], {"id": other_tenant.lead_global_id})
+    # then it is not found, and the other tenant's lead is untouched
+    assert data[mutation] == {"lead": None, "userErrors": [{"code": "NOT_FOUND"}]}
+    theirs = await other_tenant.client.data(
+        "query($id: ID!) { lead(id: $id) "
+        "{ name stage version messageCount latestAnalysis { id } } }",
+        {"id": other_tenant.lead_global_id},
+    )
+    assert theirs["lead"] == {
+        "name": "Their Secret Lead",
+        "stage": "NEW",
+        "version": 1,
+        "messageCount": 0,
+        "latestAnalysis": None,
+    }
