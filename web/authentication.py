@@ -15,8 +15,11 @@ from services.scope import Scope
 async def authenticate(request: Request, services: AppServices) -> Scope | None:
     """The caller, or None when the request carries no valid credential."""
     token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        return None
+    return None if token is None else await caller_for(token, services)
+
+
+async def caller_for(token: str, services: AppServices) -> Scope | None:
+    """The one credential check, for an HTTP header or a WebSocket `connection_init`."""
     if api_keys.looks_like_api_key(token):
         return await api_keys.authenticate(db=services.db, token=token)
     if services.tokens is not None:
