@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -31,12 +33,19 @@ from services.users import admin_key, bootstrap_admin_key
 from settings import Settings, SettingsError, load_settings
 from web.documents import DocumentCache, Limits
 from web.graphql_http import GraphQLEndpoint
+from web.rate_limit import RateLimiter
 
 log = logging.getLogger("crm")
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
-    db = Database(create_engine(database_url, pool_size=settings.db_pool_size, app_role=True))
+    engine = create_engine(
+        database_url,
+        pool_size=settings.db_pool_size,
+        app_role=True,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+    db = Database(engine)
     services = AppServices(
         db=db,
         settings=settings,
@@ -47,9 +56,14 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         max_tokens=settings.max_query_tokens,
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
+        max_cost=settings.max_query_cost,
+        introspection=settings.introspection,
     )
     endpoint = GraphQLEndpoint(
-        schema=schema, services=services, documents=DocumentCache(schema._schema, limits)
+        schema=schema,
+        services=services,
+        documents=DocumentCache(schema._schema, limits),
+        limiter=_rate_limiter(settings),
     )
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -72,9 +86,33 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=_cors(settings),
     )
     app.state.services = services
     return app
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter | None:
+    if settings.rate_limit_per_minute == 0:
+        return None
+    return RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browsers on the listed origins may call the API; no list, no CORS headers at all.
+    Credentials travel in `Authorization`, never in cookies, so none are allowed."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    ]
 
 
 async def prepare_database(database_url: str, settings: Settings) -> str | None:

@@ -4,6 +4,7 @@ Every environment variable the service reads is listed here (and in the README).
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 
 _Num = TypeVar("_Num", int, float)
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class SettingsError(ValueError):
@@ -72,6 +74,12 @@ class Settings:
     max_query_tokens: int = 3000
     max_aliases: int = 30
     max_body_bytes: int = 1_000_000
+    max_query_cost: int = 10_000
+    introspection: bool = True
+    rate_limit_per_minute: int = 600  # 0: off
+    rate_limit_burst: int = 100
+    statement_timeout_ms: int = 5000  # 0: off
+    cors_origins: tuple[str, ...] = ()
     ai: AISettings = field(default_factory=AISettings)
     jwt: JWTSettings = field(default_factory=JWTSettings)
 
@@ -117,6 +125,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_query_tokens=reader.integer("CRM_MAX_QUERY_TOKENS", 3000, low=50, high=100_000),
         max_aliases=reader.integer("CRM_MAX_ALIASES", 30, low=1, high=1000),
         max_body_bytes=reader.integer("CRM_MAX_BODY_BYTES", 1_000_000, low=1024, high=100_000_000),
+        max_query_cost=reader.integer("CRM_MAX_QUERY_COST", 10_000, low=2000, high=10_000_000),
+        introspection=reader.boolean("CRM_INTROSPECTION", True),
+        rate_limit_per_minute=reader.integer("CRM_RATE_LIMIT_PER_MINUTE", 600, low=0, high=10**6),
+        rate_limit_burst=reader.integer("CRM_RATE_LIMIT_BURST", 100, low=1, high=10**6),
+        statement_timeout_ms=reader.integer("CRM_STATEMENT_TIMEOUT_MS", 5000, low=0, high=600_000),
+        cors_origins=reader.origins("CRM_CORS_ORIGINS"),
         ai=ai,
         jwt=jwt,
     )
@@ -144,6 +158,18 @@ class _Reader:
         if url is not None and not url.startswith(_POSTGRES_SCHEMES):
             raise SettingsError(f"{name} must be a postgresql:// URL, got {url.split(':')[0]}://…")
         return url
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        """Comma-separated exact origins (`https://app.example.com`); no wildcard, no path."""
+        raw = (self.text(name) or "").lower()  # browsers send scheme and host in lower case
+        origins = tuple(part.strip() for part in raw.split(",") if part.strip())
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise SettingsError(
+                    f"{name} takes exact origins like https://app.example.com "
+                    f"(scheme, host, optional port; no wildcard or path), got {origin!r}"
+                )
+        return origins
 
     def integer(self, name: str, default: int, *, low: int, high: int) -> int:
         raw = self.text(name)

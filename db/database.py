@@ -22,12 +22,18 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
 
 
-def create_engine(url: str, *, pool_size: int = 10, app_role: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, app_role: bool = False, statement_timeout_ms: int = 0
+) -> AsyncEngine:
     """An engine on `url`. With `app_role`, every connection starts as the `crm_app` role
     (a startup parameter, so no rollback or RESET can undo it) and Row Level Security
     applies to everything it runs; without it (the owner: migrations, set-up, tests' own
-    checks) nothing is filtered."""
+    checks) nothing is filtered. With `app_role`, `statement_timeout_ms` (0: none) makes
+    PostgreSQL cancel any statement that runs longer, so no request holds a connection
+    for long."""
     server_settings = {"role": APP_ROLE} if app_role else {}
+    if app_role and statement_timeout_ms:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,

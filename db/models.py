@@ -273,3 +273,38 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (Index("ix_api_keys_tenant_created", "tenant_id", "created_at", "id"),)
+
+
+class AuditEntry(Base):
+    """One state change: who made it, to what, and each changed field before and after.
+
+    Append-only: the app role may not UPDATE or DELETE (migration 0005). Who acted is
+    kept as text and plain ids, without foreign keys, so an entry outlives them.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    action: Mapped[str] = mapped_column(String(50), nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    entity_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    actor: Mapped[str | None] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    api_key_prefix: Mapped[str | None] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    # {field: {"before": ..., "after": ...}} for the fields that changed, in API names.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        Index("ix_audit_log_tenant_created", "tenant_id", "created_at", "id"),
+        Index(
+            "ix_audit_log_tenant_entity",
+            "tenant_id",
+            "entity_type",
+            "entity_id",
+            "created_at",
+            "id",
+        ),
+    )

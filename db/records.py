@@ -118,3 +118,18 @@ class ApiKeyRecord(_Record):
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord(_Record):
+    id: int
+    tenant_id: int
+    action: str
+    entity_type: str
+    entity_id: int
+    actor: str | None
+    user_id: int | None
+    api_key_prefix: str | None
+    request_id: str | None
+    changes: dict[str, Any]
+    created_at: datetime

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from db.queries import access as access_rows
-from db.records import ApiKeyRecord, UserRecord
+from db.records import ApiKeyRecord, AuditRecord, UserRecord
 from domain.access import Permission, allows
 from domain.errors import Problem
 from resolvers.context import Info
@@ -36,14 +36,17 @@ class CreateApiKeyPayload:
 
 def may_see(scope: Scope, record: object) -> bool:
     """Users and keys are shown to those who manage access, and to the user they are of;
-    every other record is not this rule's business."""
+    audit entries only to those who manage access; every other record is not this rule's
+    business."""
+    can_manage = scope.role is not None and allows(scope.role, Permission.MANAGE_ACCESS)
+    if isinstance(record, AuditRecord):
+        return can_manage
     if isinstance(record, UserRecord):
         owner_id = record.id
     elif isinstance(record, ApiKeyRecord):
         owner_id = record.user_id
     else:
         return True
-    can_manage = scope.role is not None and allows(scope.role, Permission.MANAGE_ACCESS)
     return can_manage or owner_id == scope.user_id
 
 

@@ -10,7 +10,9 @@ import re
 
 from resolvers.errors import BadRequest
 
-NODE_TYPES = frozenset({"Lead", "LeadAnalysis", "LeadMessage", "Sale", "User", "ApiKey"})
+NODE_TYPES = frozenset(
+    {"Lead", "LeadAnalysis", "LeadMessage", "Sale", "User", "ApiKey", "AuditEntry"}
+)
 
 # A positive BIGINT in plain ASCII digits: no sign, space, underscore or leading zero.
 _ROW_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)

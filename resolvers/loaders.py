@@ -3,19 +3,21 @@
 Each batch function calls a `db.queries` function; no SQL lives here.
 """
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import TypeVar
 
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader as _DataLoader
 
 from db.database import Database
 from db.keyset import Page, PageRequest
-from db.queries import access, analyses, leads, messages, sales, stage_changes
+from db.queries import access, analyses, audit, leads, messages, sales, stage_changes
 from db.records import (
     AnalysisRecord,
     ApiKeyRecord,
+    AuditRecord,
     LeadMessageRecord,
     LeadRecord,
     SaleRecord,
@@ -28,6 +30,18 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 PageKey = tuple[int, PageRequest]
+
+
+class DataLoader(_DataLoader[K, V]):
+    """A loader whose cached results survive a cancelled reader.
+
+    When one field fails, graphql-core cancels its sibling fields; a sibling waiting on
+    a cached result would otherwise cancel that shared future, and every other field
+    waiting on the same key would fail with CancelledError instead of its data.
+    """
+
+    def load(self, key: K) -> "asyncio.Future[V]":
+        return asyncio.shield(super().load(key))
 
 
 class Loaders:
@@ -61,6 +75,10 @@ class Loaders:
     @cached_property
     def api_key_by_id(self) -> DataLoader[int, ApiKeyRecord | None]:
         return DataLoader(self._api_keys)
+
+    @cached_property
+    def audit_entry_by_id(self) -> DataLoader[int, AuditRecord | None]:
+        return DataLoader(self._audit_entries)
 
     @cached_property
     def sale_by_lead(self) -> DataLoader[int, SaleRecord | None]:
@@ -110,6 +128,11 @@ class Loaders:
     async def _api_keys(self, ids: list[int]) -> list[ApiKeyRecord | None]:
         async with self._db.read() as conn:
             rows = await access.get_api_keys(conn, tenant_id=self._tenant_id, key_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _audit_entries(self, ids: list[int]) -> list[AuditRecord | None]:
+        async with self._db.read() as conn:
+            rows = await audit.get_many(conn, tenant_id=self._tenant_id, entry_ids=ids)
         return _in_key_order(ids, {r.id: r for r in rows})
 
     async def _sales_by_lead(self, lead_ids: list[int]) -> list[SaleRecord | None]:

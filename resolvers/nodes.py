@@ -19,6 +19,7 @@ def _loader_for(loaders: Loaders, type_name: str) -> DataLoader[int, Any]:
         "LeadMessage": loaders.message_by_id,
         "User": loaders.user_by_id,
         "ApiKey": loaders.api_key_by_id,
+        "AuditEntry": loaders.audit_entry_by_id,
     }
     return by_type[type_name]
 

@@ -5,10 +5,12 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.access import Permission
-from resolvers import access, leads, nodes, pipeline, sales
+from resolvers import access, audit, leads, nodes, pipeline, sales
 from resolvers.context import Info
 from resolvers.pagination import PageArgs
 from schema.access import ApiKey, User
+from schema.audit import AuditEntryConnection
+from schema.audit_inputs import AuditLogFilter
 from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
 from schema.leads import Lead, LeadConnection
 from schema.node import Node
@@ -126,3 +128,20 @@ class Query:
     )
     async def api_keys(self, info: Info) -> Any:
         return await access.all_api_keys(info)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.MANAGE_ACCESS),
+        description="Every change to this tenant's data, newest first.",
+        graphql_type=AuditEntryConnection,
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+        where: Annotated[
+            AuditLogFilter | None,
+            strawberry.argument(name="filter", description="Conditions all entries must meet."),
+        ] = None,
+    ) -> Any:
+        return await audit.audit_log(info, where=where, page=PageArgs(first=first, after=after))

@@ -8,13 +8,17 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from db.database import Database
 from db.queries import analyses as analysis_rows
 from db.queries import leads as lead_rows
 from db.records import AnalysisRecord, LeadRecord
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.lifecycle import days_since
+from services import audit
 from services.ai import Assessment, Scorer, ScorerUnavailable, ScoringInput
+from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import field_path
 
@@ -75,6 +79,7 @@ async def analyze_lead(
         )
         if refreshed is None:  # a newer analysis was stored meanwhile and stays the latest
             refreshed = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead.id)
+        await _audit(conn, scope, analysis)
     if refreshed is None:
         raise not_found("Lead", field_path("leadId"))
     return AnalysisResult(analysis=analysis, lead=refreshed, reused=False)
@@ -89,6 +94,23 @@ async def _assess(scorer: Scorer, features: ScoringInput) -> tuple[Assessment, i
             ErrorCode.AI_UNAVAILABLE, f"The AI scorer is unavailable: {exc}. Try again later."
         ) from exc
     return assessment, round((time.perf_counter() - started) * 1000)
+
+
+async def _audit(conn: AsyncConnection, scope: Scope, analysis: AnalysisRecord) -> None:
+    """The stored advice is the change: a new analysis of the lead, not an edit of it."""
+    await audit.record(
+        conn,
+        scope,
+        action=Action.LEAD_ANALYZED,
+        entity_type=Entity.LEAD,
+        entity_id=analysis.lead_id,
+        before=None,
+        after={
+            "score": analysis.score,
+            "recommendation": analysis.recommendation,
+            "scorer": analysis.scorer,
+        },
+    )
 
 
 def _analysis_values(

@@ -15,6 +15,8 @@ from db.database import Database
 from db.queries import access
 from db.records import ApiKeyRecord
 from domain.errors import DomainError, ErrorCode, not_found
+from services import audit
+from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
 
@@ -56,6 +58,7 @@ async def authenticate(*, db: Database, token: str) -> Scope | None:
         user_id=found.user_id,
         role=found.role,
         api_key_id=found.api_key_id,
+        api_key_prefix=match.group(1),
     )
 
 
@@ -100,13 +103,36 @@ async def issue_key(
                 "expires_at": expires_at,
             },
         )
+        await audit.record(
+            conn,
+            scope,
+            action=Action.API_KEY_ISSUED,
+            entity_type=Entity.API_KEY,
+            entity_id=key.id,
+            before=None,
+            after=audit.api_key_fields(key, owner_email=owner.email),
+        )
     return IssuedKey(key=key, secret=secret)
 
 
 async def revoke_key(*, db: Database, scope: Scope, key_id: int) -> ApiKeyRecord:
-    """Revoke a key of the caller's tenant; it stops working at once."""
+    """Revoke a key of the caller's tenant; it stops working at once. Revoking it again
+    changes nothing (and logs nothing)."""
     async with db.transaction() as conn:
+        found = await access.get_api_keys(
+            conn, tenant_id=scope.tenant_id, key_ids=[key_id], for_update=True
+        )
+        if not found:
+            raise not_found("API key", field_path("apiKeyId"))
         key = await access.revoke_api_key(conn, tenant_id=scope.tenant_id, key_id=key_id)
-    if key is None:
-        raise not_found("API key", field_path("apiKeyId"))
+        assert key is not None, "the key is locked by this transaction"
+        await audit.record(
+            conn,
+            scope,
+            action=Action.API_KEY_REVOKED,
+            entity_type=Entity.API_KEY,
+            entity_id=key.id,
+            before=audit.api_key_fields(found[0]),
+            after=audit.api_key_fields(key),
+        )
     return key

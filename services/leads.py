@@ -13,6 +13,8 @@ from db.records import LeadRecord
 from domain.enums import LeadSource, LeadStage, MessageDirection
 from domain.errors import not_found
 from domain.lifecycle import ensure_lead_editable, ensure_lead_transition, ensure_version
+from services import audit
+from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
 
@@ -66,6 +68,7 @@ async def create_lead(*, db: Database, scope: Scope, new: NewLead) -> LeadRecord
             to_stage=created.stage.value,
             actor=scope.actor,
         )
+        await _audit(conn, scope, Action.LEAD_CREATED, None, created)
         return created
 
 
@@ -116,7 +119,9 @@ async def update_lead(
         ensure_lead_editable(lead.stage)
         if not values:
             return lead
-        return await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
+        updated = await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
+        await _audit(conn, scope, Action.LEAD_UPDATED, lead, updated)
+        return updated
 
 
 async def change_lead_stage(
@@ -151,6 +156,7 @@ async def change_lead_stage(
             actor=scope.actor,
             reason=reason,
         )
+        await _audit(conn, scope, Action.LEAD_STAGE_CHANGED, lead, updated)
         return updated
 
 
@@ -181,7 +187,9 @@ async def record_lead_message(
                 "text": text_value,
             },
         )
-        return await lead_rows.increment_message_count(conn, lead_id=lead.id)
+        updated = await lead_rows.increment_message_count(conn, lead_id=lead.id)
+        await _audit(conn, scope, Action.LEAD_MESSAGE_RECORDED, lead, updated)
+        return updated
 
 
 async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> LeadRecord:
@@ -190,3 +198,21 @@ async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> Lea
     if lead is None:
         raise not_found("Lead", LEAD_ID_FIELD)
     return lead
+
+
+async def _audit(
+    conn: AsyncConnection,
+    scope: Scope,
+    action: Action,
+    before: LeadRecord | None,
+    after: LeadRecord,
+) -> None:
+    await audit.record(
+        conn,
+        scope,
+        action=action,
+        entity_type=Entity.LEAD,
+        entity_id=after.id,
+        before=None if before is None else audit.lead_fields(before),
+        after=audit.lead_fields(after),
+    )

@@ -9,6 +9,8 @@ from db.records import SaleRecord
 from domain.enums import SaleStage
 from domain.errors import not_found
 from domain.lifecycle import ensure_sale_transition, ensure_version
+from services import audit
+from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
 
@@ -52,5 +54,14 @@ async def change_sale_stage(
             from_stage=sale.stage.value,
             to_stage=stage.value,
             actor=scope.actor,
+        )
+        await audit.record(
+            conn,
+            scope,
+            action=Action.SALE_STAGE_CHANGED,
+            entity_type=Entity.SALE,
+            entity_id=sale.id,
+            before=audit.sale_fields(sale),
+            after=audit.sale_fields(updated),
         )
         return updated

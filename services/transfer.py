@@ -11,6 +11,8 @@ from domain.enums import LeadStage, SaleStage
 from domain.errors import DomainError, Problem, not_found
 from domain.lifecycle import ensure_version
 from domain.transfer_gates import TransferCandidate, transfer_blockers
+from services import audit
+from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import field_path
 
@@ -35,7 +37,8 @@ async def transfer_lead(
     expected_version: int | None = None,
 ) -> Transfer:
     """Check all gates under a row lock; the lead becomes TRANSFERRED and a NEW Sale is
-    created in the same transaction, so concurrent transfers yield exactly one sale."""
+    created in the same transaction, so concurrent transfers yield exactly one sale.
+    The audit log gets two entries: the lead's change and the new sale."""
     async with db.transaction() as conn:
         lead = await lead_rows.get(
             conn, tenant_id=scope.tenant_id, lead_id=lead_id, for_update=True
@@ -65,6 +68,24 @@ async def transfer_lead(
             from_stage=None,
             to_stage=SaleStage.NEW.value,
             actor=scope.actor,
+        )
+        await audit.record(
+            conn,
+            scope,
+            action=Action.LEAD_TRANSFERRED,
+            entity_type=Entity.LEAD,
+            entity_id=lead.id,
+            before=audit.lead_fields(lead),
+            after=audit.lead_fields(transferred),
+        )
+        await audit.record(
+            conn,
+            scope,
+            action=Action.SALE_CREATED,
+            entity_type=Entity.SALE,
+            entity_id=sale.id,
+            before=None,
+            after=audit.sale_fields(sale),
         )
         return Transfer(lead=transferred, sale=sale)
 

@@ -1,11 +1,15 @@
 """People and integrations of a tenant, each with one role."""
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from db.database import Database
 from db.queries import access
 from db.records import UserRecord
 from domain.access import Role
 from domain.errors import DomainError, ErrorCode, not_found
+from services import audit
 from services.api_keys import issue_key
+from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
 
@@ -32,25 +36,26 @@ async def create_user(
                 "role": role,
             },
         )
-    if user is None:
-        raise DomainError.single(
-            ErrorCode.VALIDATION_FAILED,
-            "A user with this e-mail already exists.",
-            field_path("email"),
-        )
+        if user is None:
+            raise DomainError.single(
+                ErrorCode.VALIDATION_FAILED,
+                "A user with this e-mail already exists.",
+                field_path("email"),
+            )
+        await _audit(conn, scope, Action.USER_CREATED, None, user)
     return user
 
 
 async def update_user_role(*, db: Database, scope: Scope, user_id: int, role: Role) -> UserRecord:
     """Change a user's role; nobody changes their own (an admin cannot lock themselves out)."""
     _refuse_self(scope, user_id, "change your own role")
-    return await _update(db, scope, user_id, {"role": role})
+    return await _update(db, scope, Action.USER_ROLE_CHANGED, user_id, {"role": role})
 
 
 async def deactivate_user(*, db: Database, scope: Scope, user_id: int) -> UserRecord:
     """A deactivated user's keys stop working at once; the user and history stay."""
     _refuse_self(scope, user_id, "deactivate yourself")
-    return await _update(db, scope, user_id, {"active": False})
+    return await _update(db, scope, Action.USER_DEACTIVATED, user_id, {"active": False})
 
 
 def _refuse_self(scope: Scope, user_id: int, what: str) -> None:
@@ -61,15 +66,38 @@ def _refuse_self(scope: Scope, user_id: int, what: str) -> None:
 
 
 async def _update(
-    db: Database, scope: Scope, user_id: int, values: dict[str, object]
+    db: Database, scope: Scope, action: Action, user_id: int, values: dict[str, object]
 ) -> UserRecord:
     async with db.transaction() as conn:
-        user = await access.update_user(
+        user = await access.get_user(
+            conn, tenant_id=scope.tenant_id, user_id=user_id, for_update=True
+        )
+        if user is None:
+            raise not_found("User", field_path("userId"))
+        updated = await access.update_user(
             conn, tenant_id=scope.tenant_id, user_id=user_id, values=values
         )
-    if user is None:
-        raise not_found("User", field_path("userId"))
-    return user
+        assert updated is not None, "the user is locked by this transaction"
+        await _audit(conn, scope, action, user, updated)
+    return updated
+
+
+async def _audit(
+    conn: AsyncConnection,
+    scope: Scope,
+    action: Action,
+    before: UserRecord | None,
+    after: UserRecord,
+) -> None:
+    await audit.record(
+        conn,
+        scope,
+        action=action,
+        entity_type=Entity.USER,
+        entity_id=after.id,
+        before=None if before is None else audit.user_fields(before),
+        after=audit.user_fields(after),
+    )
 
 
 async def bootstrap_admin_key(*, db: Database, tenant_id: int) -> str | None:

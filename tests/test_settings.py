@@ -43,6 +43,15 @@ def test_values_are_read_and_converted() -> None:
         ({"CRM_LOG_LEVEL": "LOUD"}, "CRM_LOG_LEVEL"),
         ({"CRM_AI_TIMEOUT_SECONDS": "0"}, "CRM_AI_TIMEOUT_SECONDS"),
         ({"DATABASE_URL": "mysql://root@localhost/crm"}, "DATABASE_URL"),
+        ({"CRM_RATE_LIMIT_PER_MINUTE": "-1"}, "CRM_RATE_LIMIT_PER_MINUTE"),
+        ({"CRM_RATE_LIMIT_BURST": "0"}, "CRM_RATE_LIMIT_BURST"),
+        ({"CRM_STATEMENT_TIMEOUT_MS": "5s"}, "CRM_STATEMENT_TIMEOUT_MS"),
+        ({"CRM_MAX_QUERY_COST": "100"}, "CRM_MAX_QUERY_COST"),
+        ({"CRM_INTROSPECTION": "sometimes"}, "CRM_INTROSPECTION"),
+        ({"CRM_CORS_ORIGINS": "*"}, "CRM_CORS_ORIGINS"),
+        ({"CRM_CORS_ORIGINS": "https://app.example.com/"}, "CRM_CORS_ORIGINS"),
+        ({"CRM_CORS_ORIGINS": "app.example.com"}, "CRM_CORS_ORIGINS"),
+        ({"CRM_CORS_ORIGINS": "https://*.example.com"}, "CRM_CORS_ORIGINS"),
         ({"CRM_AI_BASE_URL": "http://localhost:11434/v1"}, "CRM_AI_MODEL"),
         ({"CRM_JWT_SECRET": "x" * 40}, "CRM_JWT_ISSUER"),
         (
@@ -64,3 +73,30 @@ def test_values_are_read_and_converted() -> None:
 def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(env)
+
+
+def test_the_abuse_limits_have_safe_defaults() -> None:
+    settings = load_settings({})
+    assert (settings.rate_limit_per_minute, settings.rate_limit_burst) == (600, 100)
+    assert settings.statement_timeout_ms == 5000
+    assert settings.max_query_cost == 10_000
+    assert settings.introspection is True
+    assert settings.cors_origins == ()
+
+
+def test_the_abuse_limits_are_read() -> None:
+    settings = load_settings(
+        {
+            "CRM_RATE_LIMIT_PER_MINUTE": "0",
+            "CRM_RATE_LIMIT_BURST": "20",
+            "CRM_STATEMENT_TIMEOUT_MS": "250",
+            "CRM_MAX_QUERY_COST": "2000",
+            "CRM_INTROSPECTION": "off",
+            "CRM_CORS_ORIGINS": " https://App.example.com, http://localhost:5173 ,",
+        }
+    )
+    assert (settings.rate_limit_per_minute, settings.rate_limit_burst) == (0, 20)
+    assert settings.statement_timeout_ms == 250
+    assert settings.max_query_cost == 2000
+    assert settings.introspection is False
+    assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")

@@ -2,13 +2,17 @@
 
 Parse and validation results are cached by the query string, so a client that repeats
 an operation (every SPA does) pays for neither again. Limits are checked here too:
-tokens while parsing, depth and aliases after validation. Every error a document can
-have is a request error the client must fix, so each carries `extensions.code`
-BAD_REQUEST like the transport's own.
+tokens while parsing, introspection (when it is off) during validation, then depth,
+aliases and cost (web/cost.py). A cost that depends on variable page sizes is kept as a
+formula and finished per request. Every error a document can have is a request error
+the client must fix, so each carries `extensions.code` BAD_REQUEST like the transport's
+own.
 """
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -21,9 +25,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValidationRule,
     parse,
+    specified_rules,
     validate,
 )
+from graphql.language import Visitor
+
+from web.cost import Cost, operation_costs
 
 BAD_REQUEST = "BAD_REQUEST"
 
@@ -33,6 +42,8 @@ class Limits:
     max_tokens: int
     max_depth: int
     max_aliases: int
+    max_cost: int = 10_000
+    introspection: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +52,14 @@ class PreparedDocument:
 
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
+    costs: Mapping[str | None, Cost] = field(default_factory=dict)
 
     def operation_type(self, operation_name: str | None) -> OperationType | None:
         """The type of the operation that would run; None when there is no such operation."""
+        operation = self.operation(operation_name)
+        return None if operation is None else operation.operation
+
+    def operation(self, operation_name: str | None) -> OperationDefinitionNode | None:
         if self.document is None:
             return None
         for definition in self.document.definitions:
@@ -51,7 +67,7 @@ class PreparedDocument:
                 operation_name is None
                 or (definition.name is not None and definition.name.value == operation_name)
             ):
-                return definition.operation
+                return definition
         return None
 
 
@@ -75,6 +91,9 @@ class DocumentCache:
         self._max_chars = max_chars
         self._chars = 0
         self._entries: OrderedDict[str, PreparedDocument] = OrderedDict()
+        self._rules = specified_rules
+        if not limits.introspection:
+            self._rules = (*specified_rules, _NoIntrospection)
 
     def prepare(self, query: str) -> PreparedDocument:
         entry = self._entries.get(query)
@@ -85,6 +104,25 @@ class DocumentCache:
         if len(query) <= self._max_chars // 10:
             self._remember(query, entry)
         return entry
+
+    def cost_error(
+        self,
+        prepared: PreparedDocument,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> GraphQLError | None:
+        """The cost check left for each request: variable page sizes. A cost without any
+        was checked (and refused) once, when the document was prepared."""
+        operation = prepared.operation(operation_name)
+        if operation is None:
+            return None
+        cost = prepared.costs.get(operation.name.value if operation.name else None)
+        if cost is None or not cost.terms:
+            return None
+        total = cost.total(variables or {})
+        if total <= self._limits.max_cost:
+            return None
+        return as_bad_request(_over_budget(operation, total, self._limits.max_cost))
 
     def _remember(self, query: str, entry: PreparedDocument) -> None:
         self._entries[query] = entry
@@ -98,12 +136,15 @@ class DocumentCache:
             document = parse(query, max_lexical_tokens=self._limits.max_tokens, max_comments=1000)
         except GraphQLError as error:
             return PreparedDocument(None, (as_bad_request(error),))
-        errors = validate(self._schema, document)
+        errors = validate(self._schema, document, self._rules)
         if not errors:
             errors = _limit_errors(document, self._limits)
+        costs = {} if errors else operation_costs(self._schema, document)
+        if not errors:
+            errors = _cost_errors(document, costs, self._limits.max_cost)
         if errors:
             return PreparedDocument(None, tuple(as_bad_request(error) for error in errors))
-        return PreparedDocument(document, ())
+        return PreparedDocument(document, (), costs)
 
 
 def as_bad_request(error: GraphQLError) -> GraphQLError:
@@ -144,6 +185,40 @@ def _limit_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
                 )
             )
     return errors
+
+
+def _cost_errors(
+    document: DocumentNode, costs: Mapping[str | None, Cost], max_cost: int
+) -> list[GraphQLError]:
+    """Refuse, once per document, an operation whose least possible cost is too high."""
+    errors = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        cost = costs.get(definition.name.value if definition.name else None)
+        if cost is not None and cost.fixed > max_cost:
+            errors.append(_over_budget(definition, cost.fixed, max_cost))
+    return errors
+
+
+def _over_budget(operation: OperationDefinitionNode, cost: int, max_cost: int) -> GraphQLError:
+    return GraphQLError(
+        f"The query costs {cost} (about the objects it may return, plus its mutations); "
+        f"at most {max_cost} is allowed. Ask for smaller pages or fewer nested lists.",
+        operation,
+    )
+
+
+class _NoIntrospection(ValidationRule):
+    """`__schema` and `__type` are refused, once each; `__typename` still works."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> Any:
+        if node.name.value not in {"__schema", "__type"}:
+            return None
+        self.report_error(
+            GraphQLError(f"Introspection is turned off on this server: `{node.name.value}`.", node)
+        )
+        return Visitor.SKIP
 
 
 def _measure(

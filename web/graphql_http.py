@@ -5,10 +5,15 @@
   validation, limits, variables) are HTTP 400 without `data`. With the legacy
   `application/json` every well-formed request gets 200, as the spec asks.
 - A malformed HTTP request (not JSON, wrong shape, too large) is a 4xx in both.
+- A caller over its rate limit gets 429 with `Retry-After` (`RATE_LIMITED`), checked
+  right after authentication, before the body is even read.
+- A statement PostgreSQL cancels at the statement timeout is a `TIMEOUT` error in its
+  field (or for the request), not a mystery: the client learns to ask for less.
 - Unexpected exceptions are masked as `INTERNAL` with the request id and logged in full;
   no request gets a 500 or a stack trace.
 """
 
+import dataclasses
 import logging
 import re
 import uuid
@@ -29,21 +34,29 @@ from web.authentication import authenticate
 from web.documents import BAD_REQUEST, DocumentCache, PreparedDocument, as_bad_request
 from web.negotiation import GRAPHQL_RESPONSE, JSON, prefers_html, response_media_type
 from web.params import GraphQLParams, RequestError, read_params
+from web.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _GRAPHIQL = get_graphql_ide_html("graphiql")
 _INTERNAL = "Internal server error."
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
 
 
 class GraphQLEndpoint:
     def __init__(
-        self, *, schema: strawberry.Schema, services: AppServices, documents: DocumentCache
+        self,
+        *,
+        schema: strawberry.Schema,
+        services: AppServices,
+        documents: DocumentCache,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._schema = schema
         self._services = services
         self._documents = documents
+        self._limiter = limiter
 
     async def handle(self, request: Request) -> Response:
         """Every response carries X-Request-ID, the id an INTERNAL error names."""
@@ -64,13 +77,29 @@ class GraphQLEndpoint:
             scope = await authenticate(request, self._services)
             if scope is None:
                 raise _unauthenticated()
+            self._count_request(scope)
             params = await read_params(request, self._services.settings.max_body_bytes)
             return await self._run(request, scope, params, media_type, request_id)
         except RequestError as error:
             return _request_failure(error, media_type)
-        except Exception:
+        except Exception as error:
+            if _timed_out(error):
+                log.warning("request %s: a statement hit the statement timeout", request_id)
+                return _result(None, [_timeout_error(request_id)], media_type)
             log.exception("request %s failed outside any resolver", request_id)
             return _result(None, [_internal_error(request_id)], media_type)
+
+    def _count_request(self, scope: Scope) -> None:
+        if self._limiter is None:
+            return
+        retry_after = self._limiter.take(scope)
+        if retry_after is not None:
+            raise RequestError(
+                f"Too many requests for this credential; retry in {retry_after} s.",
+                429,
+                {"Retry-After": str(retry_after)},
+                code="RATE_LIMITED",
+            )
 
     async def _run(
         self,
@@ -89,7 +118,14 @@ class GraphQLEndpoint:
         if operation is OperationType.MUTATION and request.method != "POST":
             # GET must be safe (caches and prefetchers repeat it), so it may only read.
             raise RequestError("Mutations need POST, not GET.", 405, {"Allow": "POST"})
-        context = Context(app=self._services, scope=scope, request_id=request_id)
+        too_costly = self._documents.cost_error(prepared, params.operation_name, params.variables)
+        if too_costly is not None:
+            return _request_errors([too_costly], media_type)
+        context = Context(
+            app=self._services,
+            scope=dataclasses.replace(scope, request_id=request_id),
+            request_id=request_id,
+        )
         with acting_for(scope.tenant_id):
             result = await self._execute(context, prepared, params)
         if result.data is None and _is_request_error(result):
@@ -151,6 +187,9 @@ def _mask(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return error
+    if _timed_out(original):
+        log.warning("request %s: the statement timeout stopped %s", request_id, error.path)
+        return _timeout_error(request_id, error)
     log.error("request %s: resolver at %s raised", request_id, error.path, exc_info=original)
     return _internal_error(request_id, error)
 
@@ -161,6 +200,24 @@ def _internal_error(request_id: str, located: GraphQLError | None = None) -> Gra
         located.nodes if located else None,
         path=located.path if located else None,
         extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+def _timed_out(error: BaseException) -> bool:
+    """PostgreSQL cancelled a statement (the driver's error, or SQLAlchemy's around it)."""
+    return _QUERY_CANCELED in (
+        getattr(error, "sqlstate", None),
+        getattr(getattr(error, "orig", None), "sqlstate", None),
+    )
+
+
+def _timeout_error(request_id: str, located: GraphQLError | None = None) -> GraphQLError:
+    return GraphQLError(
+        "The database stopped this query: it ran longer than the statement timeout. "
+        "Ask for less (smaller pages, fewer nested lists) or try again later.",
+        located.nodes if located else None,
+        path=located.path if located else None,
+        extensions={"code": "TIMEOUT", "requestId": request_id},
     )
 
 

@@ -18,8 +18,12 @@ _USER = columns_of(UserRecord, users)
 _KEY = columns_of(ApiKeyRecord, api_keys)
 
 
-async def get_user(conn: AsyncConnection, *, tenant_id: int, user_id: int) -> UserRecord | None:
+async def get_user(
+    conn: AsyncConnection, *, tenant_id: int, user_id: int, for_update: bool = False
+) -> UserRecord | None:
     stmt = select(*_USER).where(users.c.tenant_id == tenant_id, users.c.id == user_id)
+    if for_update:
+        stmt = stmt.with_for_update()
     row = (await conn.execute(stmt)).first()
     return None if row is None else UserRecord.from_row(row)
 
@@ -72,9 +76,11 @@ async def insert_api_key(conn: AsyncConnection, *, values: dict[str, Any]) -> Ap
 
 
 async def get_api_keys(
-    conn: AsyncConnection, *, tenant_id: int, key_ids: Sequence[int]
+    conn: AsyncConnection, *, tenant_id: int, key_ids: Sequence[int], for_update: bool = False
 ) -> list[ApiKeyRecord]:
     stmt = select(*_KEY).where(api_keys.c.tenant_id == tenant_id, api_keys.c.id.in_(key_ids))
+    if for_update:
+        stmt = stmt.with_for_update()
     return [ApiKeyRecord.from_row(row) for row in await conn.execute(stmt)]
 
 

@@ -49,7 +49,7 @@ async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[
     yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http))
     await http.aclose()
     async with owner.transaction() as conn:
-        for table in ("stage_changes", "leads", "api_keys", "users"):
+        for table in ("audit_log", "stage_changes", "leads", "api_keys", "users"):
             await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
         await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})
     await owner.dispose()
