@@ -14,6 +14,7 @@ from db.models import DEFAULT_TENANT_ID
 from db.tenancy import APP_ROLE, acting_for
 from domain.access import Role
 from domain.enums import LeadSource
+from resolvers.ids import to_global_id
 from services import leads, users
 from services.scope import Scope
 from tests.conftest import GraphQLClient, LiveServer, bearer
@@ -25,6 +26,7 @@ class OtherTenant:
     lead_id: int
     lead_global_id: str
     client: GraphQLClient
+    ids: dict[str, str]  # global IDs of one record of each kind in the other tenant
 
 
 @pytest.fixture
@@ -46,13 +48,39 @@ async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[
     gid = (await GraphQLClient(http).data("{ leads { edges { node { id } } } }"))["leads"]["edges"][
         0
     ]["node"]["id"]
-    yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http))
+    ids = await _one_of_each(owner, tenant_id, lead.id)
+    yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http), ids)
     await http.aclose()
     async with owner.transaction() as conn:
-        for table in ("audit_log", "stage_changes", "leads", "api_keys", "users"):
+        for table in ("audit_log", "stage_changes", "sales", "leads", "api_keys", "users"):
             await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
         await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})
     await owner.dispose()
+
+
+async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[str, str]:
+    """A sale (written straight in), and the admin, key and audit entry the set-up made."""
+    async with owner.transaction() as conn:
+        sale_id = (
+            await conn.execute(
+                text("INSERT INTO sales (tenant_id, lead_id) VALUES (:t, :l) RETURNING id"),
+                {"t": tenant_id, "l": lead_id},
+            )
+        ).scalar_one()
+        first = {
+            table: (
+                await conn.execute(
+                    text(f"SELECT min(id) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id}
+                )
+            ).scalar_one()
+            for table in ("users", "api_keys", "audit_log")
+        }
+    return {
+        "Sale": to_global_id("Sale", sale_id),
+        "User": to_global_id("User", first["users"]),
+        "ApiKey": to_global_id("ApiKey", first["api_keys"]),
+        "AuditEntry": to_global_id("AuditEntry", first["audit_log"]),
+    }
 
 
 @pytest.fixture
@@ -169,3 +197,71 @@ async def test_a_guessed_foreign_id_cannot_be_changed(
         "messageCount": 0,
         "latestAnalysis": None,
     }
+
+
+@pytest.mark.parametrize("kind", ["Sale", "User", "ApiKey", "AuditEntry"])
+async def test_no_entry_point_reads_another_tenants_record(
+    gql: GraphQLClient, other_tenant: OtherTenant, kind: str
+) -> None:
+    # given the global ID of a record of another tenant, guessed
+    gid = other_tenant.ids[kind]
+    # when tenant 1's admin asks node() for it, then it does not exist
+    assert (await gql.data("query($id: ID!) { node(id: $id) { id } }", {"id": gid}))["node"] is None
+    if kind == "Sale":
+        assert (await gql.data("query($id: ID!) { sale(id: $id) { id } }", {"id": gid}))[
+            "sale"
+        ] is None
+
+
+FOREIGN_CHANGES = {
+    "changeSaleStage": (
+        "Sale",
+        "mutation($id: ID!) { changeSaleStage(input: {saleId: $id, stage: KYC}) "
+        "{ userErrors { code } } }",
+    ),
+    "updateUserRole": (
+        "User",
+        "mutation($id: ID!) { updateUserRole(input: {userId: $id, role: VIEWER}) "
+        "{ userErrors { code } } }",
+    ),
+    "deactivateUser": (
+        "User",
+        "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { userErrors { code } } }",
+    ),
+    "createApiKey": (
+        "User",
+        'mutation($id: ID!) { createApiKey(input: {name: "theirs", userId: $id}) '
+        "{ secret userErrors { code } } }",
+    ),
+    "revokeApiKey": (
+        "ApiKey",
+        "mutation($id: ID!) { revokeApiKey(input: {apiKeyId: $id}) { userErrors { code } } }",
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(FOREIGN_CHANGES))
+async def test_no_mutation_reaches_another_tenants_record(
+    gql: GraphQLClient, other_tenant: OtherTenant, mutation: str
+) -> None:
+    # when tenant 1's admin aims a mutation at another tenant's sale, user or key
+    kind, operation = FOREIGN_CHANGES[mutation]
+    data = await gql.data(operation, {"id": other_tenant.ids[kind]})
+    # then it is not found, and the other tenant's admin still works as before
+    assert data[mutation]["userErrors"] == [{"code": "NOT_FOUND"}]
+    me = await other_tenant.client.data("{ me { role active } }")
+    assert me["me"] == {"role": "ADMIN", "active": True}
+
+
+async def test_idempotency_keys_belong_to_their_tenant(
+    gql: GraphQLClient, other_tenant: OtherTenant
+) -> None:
+    # when both tenants create a lead with the same idempotency key
+    create = (
+        'mutation { createLead(input: {name: "Same Key", source: WEBSITE, '
+        'idempotencyKey: "import-42"}) { lead { id } } }'
+    )
+    ours = (await gql.data(create))["createLead"]["lead"]["id"]
+    theirs = (await other_tenant.client.data(create))["createLead"]["lead"]["id"]
+    # then each got its own lead: a key never returns another tenant's record
+    assert ours != theirs
