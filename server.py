@@ -28,6 +28,7 @@ from resolvers.context import AppServices
 from schema.root import schema
 from services.ai.factory import build_scorer
 from services.demo_data import load_demo_data_if_empty
+from services.tenants import DEMO_TENANT, tenant_named
 from services.tokens import TokenVerifier
 from services.users import admin_key, bootstrap_admin_key
 from settings import Settings, SettingsError, load_settings
@@ -116,30 +117,36 @@ def _cors(settings: Settings) -> list[Middleware]:
 
 
 async def prepare_database(database_url: str, settings: Settings) -> str | None:
-    """Bring the schema to the newest migration. On the embedded default only: load demo
-    leads into an empty database, and make the first admin, returning its key to print
-    once. A database that DATABASE_URL names gets neither."""
-    engine = create_engine(database_url, pool_size=1)
+    """Bring the schema to the newest migration. On the embedded default only: a "Demo"
+    tenant with demo leads, and its first admin, whose key is returned to print once.
+    A database that DATABASE_URL names gets neither."""
+    engine = create_engine(database_url, pool_size=2)
     try:
         await migrations.upgrade(engine)
         if not settings.uses_embedded_database:
             return None
         db = Database(engine)
+        demo = await tenant_named(db=db, name=DEMO_TENANT)
         if settings.demo_data:
-            loaded = await load_demo_data_if_empty(db, min_score=settings.transfer_min_score)
+            loaded = await load_demo_data_if_empty(
+                db, tenant_id=demo, min_score=settings.transfer_min_score
+            )
             if loaded:
                 log.info("loaded %d demo leads", loaded)
-        return await bootstrap_admin_key(db=db, tenant_id=DEFAULT_TENANT_ID)
+        return await bootstrap_admin_key(db=db, tenant_id=demo)
     finally:
         await engine.dispose()
 
 
-async def create_admin(database_url: str, email: str) -> str:
-    """`python -m server create-admin EMAIL`: migrate, then a new admin key."""
-    engine = create_engine(database_url, pool_size=1)
+async def create_admin(database_url: str, email: str, tenant: str | None) -> str:
+    """`python -m server create-admin EMAIL [--tenant NAME]`: migrate, then a new admin
+    key, in the named tenant (created if missing) or the default one."""
+    engine = create_engine(database_url, pool_size=2)
     try:
         await migrations.upgrade(engine)
-        return await admin_key(db=Database(engine), tenant_id=DEFAULT_TENANT_ID, email=email)
+        db = Database(engine)
+        tenant_id = DEFAULT_TENANT_ID if tenant is None else await tenant_named(db=db, name=tenant)
+        return await admin_key(db=db, tenant_id=tenant_id, email=email)
     finally:
         await engine.dispose()
 
@@ -150,6 +157,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("serve", help="set up the database and serve (the default)")
     create = commands.add_parser("create-admin", help="print a new API key for an admin")
     create.add_argument("email", help="the admin's e-mail; the admin is created if missing")
+    create.add_argument(
+        "--tenant", help="the tenant (company) by name, created if missing; default: Default"
+    )
     return parser.parse_args(argv)
 
 
@@ -164,7 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     database_url = _database_url(settings)
     if arguments.command == "create-admin":
         try:
-            print(asyncio.run(create_admin(database_url, arguments.email)), flush=True)
+            key = asyncio.run(create_admin(database_url, arguments.email, arguments.tenant))
+            print(key, flush=True)
         except DomainError as refusal:
             sys.exit(f"create-admin: {refusal}")
         return

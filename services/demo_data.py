@@ -24,7 +24,6 @@ from services.sales import change_sale_stage
 from services.scope import Scope
 from services.transfer import transfer_lead
 
-SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="demo")
 CURRENCY = "EUR"
 
 S = LeadSource
@@ -192,7 +191,9 @@ _CONVERSATION: tuple[tuple[MessageDirection, str, str], ...] = (
 )
 
 
-async def load_demo_data_if_empty(db: Database, *, min_score: float) -> int:
+async def load_demo_data_if_empty(
+    db: Database, *, min_score: float, tenant_id: int = DEFAULT_TENANT_ID
+) -> int:
     """Play the demo pipeline into the default tenant when it has no leads yet, through
     the same services and gates as every client (`min_score` is the transfer gate).
 
@@ -201,34 +202,34 @@ async def load_demo_data_if_empty(db: Database, *, min_score: float) -> int:
     async with db.exclusive(_DEMO_LOCK):  # two servers starting together load it once
         async with db.read() as conn:
             existing = await lead_rows.count(
-                conn, tenant_id=DEFAULT_TENANT_ID, lead_filter=lead_rows.LeadFilter()
+                conn, tenant_id=tenant_id, lead_filter=lead_rows.LeadFilter()
             )
         if existing:
             return 0
         for number, demo in enumerate(DEMO_LEADS, start=1):
-            await _play(db, demo, number, min_score)
+            await _play(db, Scope(tenant_id=tenant_id, actor=DEMO_ACTOR), demo, number, min_score)
     return len(DEMO_LEADS)
 
 
-async def _play(db: Database, demo: DemoLead, number: int, min_score: float) -> None:
+async def _play(db: Database, scope: Scope, demo: DemoLead, number: int, min_score: float) -> None:
     """Create the lead and walk it as far as its story goes, analyzing along the way."""
-    lead = await create_lead(db=db, scope=SCOPE, new=_new_lead(demo, number))
+    lead = await create_lead(db=db, scope=scope, new=_new_lead(demo, number))
     said = 0
     for stage in (CONTACTED, QUALIFIED):
         if _order(demo.reached) < _order(stage):
             break
-        await change_lead_stage(db=db, scope=SCOPE, lead_id=lead.id, stage=stage)
+        await change_lead_stage(db=db, scope=scope, lead_id=lead.id, stage=stage)
         # Half of the conversation happens before qualifying, the rest after.
         until = demo.messages if stage is demo.reached else demo.messages // 2
-        await _converse(db, lead.id, demo, range(said, until))
+        await _converse(db, scope, lead.id, demo, range(said, until))
         said = until
-        await _analyze(db, lead.id)
+        await _analyze(db, scope, lead.id)
     if demo.lost_reason is not None:
         await change_lead_stage(
-            db=db, scope=SCOPE, lead_id=lead.id, stage=LeadStage.LOST, reason=demo.lost_reason
+            db=db, scope=scope, lead_id=lead.id, stage=LeadStage.LOST, reason=demo.lost_reason
         )
     elif demo.sale is not None:
-        await _sell(db, lead.id, demo.sale, demo.amount, min_score)
+        await _sell(db, scope, lead.id, demo.sale, demo.amount, min_score)
 
 
 def _new_lead(demo: DemoLead, number: int) -> NewLead:
@@ -255,14 +256,14 @@ def _ascii_words(text: str) -> list[str]:
     return [word for word in words if word]
 
 
-async def _converse(db: Database, lead_id: int, demo: DemoLead, lines: range) -> None:
+async def _converse(db: Database, scope: Scope, lead_id: int, demo: DemoLead, lines: range) -> None:
     first_name = demo.name.split()[0]
     company = demo.company or "your team"
     for line in lines:
         direction, channel, text = _CONVERSATION[line % len(_CONVERSATION)]
         await record_lead_message(
             db=db,
-            scope=SCOPE,
+            scope=scope,
             lead_id=lead_id,
             direction=direction,
             channel=channel,
@@ -270,27 +271,32 @@ async def _converse(db: Database, lead_id: int, demo: DemoLead, lines: range) ->
         )
 
 
-async def _analyze(db: Database, lead_id: int) -> None:
+async def _analyze(db: Database, scope: Scope, lead_id: int) -> None:
     await analyze_lead(
-        db=db, scope=SCOPE, scorer=HeuristicScorer(), lead_id=lead_id, cache_ttl=timedelta(0)
+        db=db, scope=scope, scorer=HeuristicScorer(), lead_id=lead_id, cache_ttl=timedelta(0)
     )
 
 
 async def _sell(
-    db: Database, lead_id: int, target: SaleStage, amount: int | None, min_score: float
+    db: Database,
+    scope: Scope,
+    lead_id: int,
+    target: SaleStage,
+    amount: int | None,
+    min_score: float,
 ) -> None:
     """Transfer the lead, then move its sale one step at a time up to `target`; the price
     is agreed at AGREEMENT, so PAID needs no amount of its own. A lead the configured gate
     refuses stays QUALIFIED."""
     try:
-        transfer = await transfer_lead(db=db, scope=SCOPE, lead_id=lead_id, min_score=min_score)
+        transfer = await transfer_lead(db=db, scope=scope, lead_id=lead_id, min_score=min_score)
     except DomainError:
         return
     for stage in SALE_ORDER[1 : SALE_ORDER.index(target) + 1]:
         price = Decimal(amount) if stage is SaleStage.AGREEMENT and amount is not None else None
         await change_sale_stage(
             db=db,
-            scope=SCOPE,
+            scope=scope,
             sale_id=transfer.sale.id,
             stage=stage,
             amount=price,
@@ -298,6 +304,7 @@ async def _sell(
         )
 
 
+DEMO_ACTOR = "demo"
 _DEMO_LOCK = 0x43524D_44454D4F  # "CRM" "DEMO"
 _LEAD_ORDER = (NEW, CONTACTED, QUALIFIED)
 

@@ -119,6 +119,10 @@ async def test_the_embedded_default_sets_up_serves_demo_data_and_stops_cleanly(
         assert page.status_code == 200
         assert "graphiql" in page.text.lower()
         assert 40 <= await _lead_count(server.url, keys[0]) <= 60
+        # and a second company made with create-admin starts empty, apart from the demo
+        env = _environment(CRM_DATA_DIR=str(data_dir))
+        acme = await _create_admin(env, "owner@acme.example", "--tenant", "Acme")
+        assert await _lead_count(server.url, acme) == 0
         # when Ctrl-C is pressed
         exit_code = await _stop_with_ctrl_c(server.process)
     # then the server exits cleanly and the embedded PostgreSQL has stopped too
@@ -140,13 +144,14 @@ async def test_with_database_url_it_migrates_but_loads_no_demo_data(database_url
             assert await _stop_with_ctrl_c(server.process) == 0
 
 
-async def _create_admin(env: dict[str, str], email: str) -> str:
+async def _create_admin(env: dict[str, str], email: str, *options: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "server",
         "create-admin",
         email,
+        *options,
         cwd=PROJECT_ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,

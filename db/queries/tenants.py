@@ -1,0 +1,21 @@
+"""Reads and writes of `tenants` (done as the owner: tenants are made before they act)."""
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import Tenant, table
+
+tenants = table(Tenant)
+
+
+async def id_named(conn: AsyncConnection, *, name: str) -> int | None:
+    stmt = select(tenants.c.id).where(tenants.c.name == name).order_by(tenants.c.id).limit(1)
+    found: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return found
+
+
+async def insert_tenant(conn: AsyncConnection, *, name: str) -> int:
+    tenant_id: int = (
+        await conn.execute(insert(tenants).values(name=name).returning(tenants.c.id))
+    ).scalar_one()
+    return tenant_id
