@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from db import migrations
-from db.database import Database, create_engine
+from db.database import Database, app_login_url, create_engine
 from db.embedded import start_embedded_postgres
 from db.models import DEFAULT_TENANT_ID
 from domain.errors import DomainError
@@ -40,8 +40,9 @@ log = logging.getLogger("crm")
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
+    """The app; `database_url` is the owner's, and requests run on the app's own login."""
     engine = create_engine(
-        database_url,
+        settings.app_database_url or app_login_url(database_url),
         pool_size=settings.db_pool_size,
         app_role=True,
         statement_timeout_ms=settings.statement_timeout_ms,

@@ -63,6 +63,7 @@ class JWTSettings:
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
+    app_database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = PROJECT_ROOT / ".data"
@@ -114,6 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("CRM_AI_BASE_URL is set but CRM_AI_MODEL is not: name the model too")
     return Settings(
         database_url=reader.postgres_url("DATABASE_URL"),
+        app_database_url=reader.postgres_url("CRM_APP_DATABASE_URL"),
         host=reader.text("HOST") or "127.0.0.1",
         port=reader.integer("PORT", 8000, low=1, high=65535),
         data_dir=Path(reader.text("CRM_DATA_DIR") or PROJECT_ROOT / ".data"),

@@ -8,7 +8,7 @@ transaction tells Row Level Security which tenant it acts for (db/tenancy.py).
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from db.tenancy import APP_ROLE, TENANT_SETTING, current_tenant
@@ -22,15 +22,22 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
 
 
+def app_login_url(owner_url: str) -> str:
+    """The same server and database, logged in as `crm_app` (no password: local trust,
+    or a password an operator set and passes in CRM_APP_DATABASE_URL instead)."""
+    url = make_url(async_url(owner_url)).set(username=APP_ROLE, password=None)
+    return url.render_as_string(hide_password=False)
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, app_role: bool = False, statement_timeout_ms: int = 0
 ) -> AsyncEngine:
-    """An engine on `url`. With `app_role`, every connection starts as the `crm_app` role
-    (a startup parameter, so no rollback or RESET can undo it) and Row Level Security
-    applies to everything it runs; without it (the owner: migrations, set-up, tests' own
-    checks) nothing is filtered. With `app_role`, `statement_timeout_ms` (0: none) makes
-    PostgreSQL cancel any statement that runs longer, so no request holds a connection
-    for long."""
+    """An engine on `url`. For serving, `url` is the app's own login (`app_login_url`, or
+    CRM_APP_DATABASE_URL) and `app_role` makes every connection act as `crm_app`, so Row
+    Level Security applies to everything it runs; the session cannot become anything
+    else. Without it (the owner: migrations, set-up, tests' own checks) nothing is
+    filtered. With `app_role`, `statement_timeout_ms` (0: none) makes PostgreSQL cancel
+    any statement that runs longer, so no request holds a connection for long."""
     server_settings = {"role": APP_ROLE} if app_role else {}
     if app_role and statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, create_engine
+from db.database import Database, app_login_url, create_engine
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import APP_ROLE, acting_for
 from domain.access import Role
@@ -85,7 +85,7 @@ async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[st
 
 @pytest.fixture
 async def app_db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=2, app_role=True))
+    database = Database(create_engine(app_login_url(migrated), pool_size=2, app_role=True))
     yield database
     await database.dispose()
 
@@ -129,7 +129,8 @@ async def test_the_app_role_cannot_write_into_another_tenant(
 
 async def test_the_app_role_neither_bypasses_rls_nor_owns_the_tables(app_db: Database) -> None:
     async with app_db.read() as conn:
-        # not even a RESET undoes the role a connection started with
+        # the session logged in as the app role: there is no owner to switch back to
+        session = (await conn.execute(text("SELECT session_user"))).scalar_one()
         await conn.execute(text("RESET ROLE"))
         role = (await conn.execute(text("SELECT current_user"))).scalar_one()
         bypass, superuser = (
@@ -146,7 +147,7 @@ async def test_the_app_role_neither_bypasses_rls_nor_owns_the_tables(app_db: Dat
             .scalars()
             .all()
         )
-    assert role == APP_ROLE
+    assert (session, role) == (APP_ROLE, APP_ROLE)
     assert (bypass, superuser) == (False, False)
     assert APP_ROLE not in owners
 
@@ -265,3 +266,15 @@ async def test_idempotency_keys_belong_to_their_tenant(
     theirs = (await other_tenant.client.data(create))["createLead"]["lead"]["id"]
     # then each got its own lead: a key never returns another tenant's record
     assert ours != theirs
+
+
+async def test_the_app_session_cannot_become_the_owner(app_db: Database) -> None:
+    # when code on an app connection tries to switch to the owner role
+    async with app_db.read() as conn:
+        owner = (
+            await conn.execute(text("SELECT tableowner FROM pg_tables WHERE tablename = 'leads'"))
+        ).scalar_one()
+    # then PostgreSQL refuses: Row Level Security cannot be switched off from inside
+    with pytest.raises(DBAPIError, match="permission denied"):
+        async with app_db.read() as conn:
+            await conn.execute(text(f'SET ROLE "{owner}"'))
