@@ -65,8 +65,12 @@ class TokenVerifier:
 
 
 def _claims(decoded: dict[str, Any], settings: JWTSettings) -> Claims | None:
+    """Tenant and e-mail from the token; an e-mail the provider marks unverified is
+    refused, since anyone could have typed it at sign-up."""
+    if decoded.get("email_verified") is False:
+        return None
     tenant, email = decoded.get(settings.tenant_claim), decoded.get(settings.email_claim)
-    if isinstance(tenant, str) and tenant.isdigit():
+    if isinstance(tenant, str) and tenant.isascii() and tenant.isdigit():
         tenant = int(tenant)
     if not isinstance(tenant, int) or isinstance(tenant, bool) or not 0 < tenant < 2**63:
         return None

@@ -123,6 +123,8 @@ async def test_a_valid_token_of_a_known_user_signs_in(secret_server: LiveServer)
         hs256({k: v for k, v in claims().items() if k != "tenant_id"}),
         hs256({k: v for k, v in claims().items() if k != "exp"}),
         hs256(claims(tenant_id=999)),
+        hs256(claims(email_verified=False)),
+        hs256(claims(tenant_id="\u0661")),  # an Arabic-Indic one is not tenant 1
         "not.a.token",
     ],
     ids=[
@@ -136,6 +138,8 @@ async def test_a_valid_token_of_a_known_user_signs_in(secret_server: LiveServer)
         "no-tenant-claim",
         "no-expiry",
         "other-tenant",
+        "unverified-email",
+        "non-ascii-tenant-digit",
         "garbage",
     ],
 )
