@@ -34,3 +34,17 @@ _CLASSES = {permission: _permission_class(permission) for permission in Permissi
 
 def needs(permission: Permission) -> list[type[BasePermission]]:
     return [_CLASSES[permission]]
+
+
+def root_permissions(schema: Any, type_name: str) -> dict[str, Permission]:
+    """GraphQL name of each field of a root type -> the permission it declares."""
+    definition = schema.get_type_by_name(type_name)
+    if definition is None:
+        return {}
+    converter = schema.config.name_converter
+    return {
+        converter.get_graphql_name(field): permission_class.permission
+        for field in definition.fields
+        for permission_class in field.permission_classes
+        if issubclass(permission_class, _Needs)
+    }

@@ -22,13 +22,26 @@ from typing import Any
 
 import orjson
 import strawberry
-from graphql import ExecutionResult, GraphQLError, OperationType, execute
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from db.tenancy import acting_for
+from domain.access import allows
 from resolvers.context import AppServices, Context
+from schema.permissions import root_permissions
 from services.scope import Scope
 from web.authentication import authenticate
 from web.documents import BAD_REQUEST, DocumentCache, PreparedDocument, as_bad_request
@@ -54,6 +67,7 @@ class GraphQLEndpoint:
         limiter: RateLimiter | None = None,
     ) -> None:
         self._schema = schema
+        self._mutation_permissions = root_permissions(schema, "Mutation")
         self._services = services
         self._documents = documents
         self._limiter = limiter
@@ -121,6 +135,10 @@ class GraphQLEndpoint:
         too_costly = self._documents.cost_error(prepared, params.operation_name, params.variables)
         if too_costly is not None:
             return _request_errors([too_costly], media_type)
+        if operation is OperationType.MUTATION:
+            refused = self._refused_mutations(prepared, params.operation_name, scope)
+            if refused:
+                return _result(None, refused, media_type)
         context = Context(
             app=self._services,
             scope=dataclasses.replace(scope, request_id=request_id),
@@ -131,6 +149,25 @@ class GraphQLEndpoint:
         if result.data is None and _is_request_error(result):
             return _request_errors([as_bad_request(e) for e in result.errors or ()], media_type)
         return _result(result.data, _masked(result.errors, request_id), media_type)
+
+    def _refused_mutations(
+        self, prepared: PreparedDocument, operation_name: str | None, scope: Scope
+    ) -> list[GraphQLError]:
+        """All of an operation's mutations are checked before the first runs: a refusal
+        halfway through would hide the changes already made (payloads are non-null)."""
+        operation = prepared.operation(operation_name)
+        if operation is None or prepared.document is None:
+            return []  # execution reports the unknown operation as a request error
+        return [
+            GraphQLError(
+                f"Your role may not run {name}; nothing in this operation ran.",
+                path=[key],
+                extensions={"code": "FORBIDDEN"},
+            )
+            for key, name in root_fields(prepared.document, operation)
+            if name in self._mutation_permissions
+            and (scope.role is None or not allows(scope.role, self._mutation_permissions[name]))
+        ]
 
     async def _execute(
         self, context: Context, prepared: PreparedDocument, params: GraphQLParams
@@ -248,3 +285,25 @@ def _json(
         media_type=f"{media_type}; charset=utf-8",
         headers={"Vary": "Accept", **(headers or {})},
     )
+
+
+def root_fields(
+    document: DocumentNode, operation: OperationDefinitionNode
+) -> list[tuple[str, str]]:
+    """(response key, field name) of each root field an operation selects, through
+    fragments too."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    fields: list[tuple[str, str]] = []
+    pending = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                fields.append((key, selection.name.value))
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                pending.append(fragments[selection.name.value].selection_set)
+    return fields
