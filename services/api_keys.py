@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from db.database import Database
 from db.queries import access
 from db.records import ApiKeyRecord
+from domain.access import Role
 from domain.errors import DomainError, ErrorCode, not_found
 from services import audit
 from services.audit import Action, Entity
@@ -90,6 +91,14 @@ async def issue_key(
             raise DomainError.single(
                 ErrorCode.VALIDATION_FAILED,
                 "A deactivated user cannot get new keys.",
+                field_path("userId"),
+            )
+        if owner.role is Role.ADMIN and owner.id != scope.user_id:
+            # A key acts as its user: one admin must not act as another (e.g. to change
+            # their own role through the other's key).
+            raise DomainError.single(
+                ErrorCode.FORBIDDEN,
+                "Only that admin can make keys for an admin account.",
                 field_path("userId"),
             )
         key = await access.insert_api_key(

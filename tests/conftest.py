@@ -226,7 +226,12 @@ async def gql_as(live_server: LiveServer, migrated: str) -> AsyncIterator[UserCl
     for client in clients:
         await client.aclose()
     async with db.transaction() as conn:
-        await conn.execute(text("DELETE FROM api_keys WHERE name = 'test'"))
+        await conn.execute(
+            text(
+                "DELETE FROM api_keys WHERE user_id IN (SELECT id FROM users WHERE email <> :admin)"
+            ),
+            {"admin": TEST_ADMIN_EMAIL},
+        )
         await conn.execute(
             text("DELETE FROM users WHERE email <> :admin"), {"admin": TEST_ADMIN_EMAIL}
         )

@@ -122,9 +122,13 @@ async def create_key(gql: GraphQLClient, user_id: str | None = None, **fields: A
 
 
 async def user_with_key(gql: GraphQLClient, connect: Connect, role: str) -> tuple[Json, Json]:
-    """A new user of `role`, and a client authenticated with a new key of theirs."""
-    user = await create_user(gql, role)
+    """A new user of `role`, and a client authenticated with a new key of theirs. Keys
+    for an admin are made before the promotion: nobody mints keys for another admin."""
+    user = await create_user(gql, "MANAGER" if role == "ADMIN" else role)
     issued = ok(await create_key(gql, user["id"]))
+    if role == "ADMIN":
+        variables = {"userId": user["id"], "role": "ADMIN"}
+        user = ok(await _mutate(gql, UPDATE_USER_ROLE, "updateUserRole", variables))["user"]
     return user, {"client": await connect(issued["secret"]), **issued}
 
 

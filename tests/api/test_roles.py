@@ -167,9 +167,8 @@ class RoleClients:
     async def user(self, email: str, role: Role) -> tuple[UserRecord, GraphQLClient]:
         user = await users.create_user(db=self.db, scope=ADMIN_SCOPE, email=email, role=role)
         self._user_ids.append(user.id)
-        issued = await api_keys.issue_key(
-            db=self.db, scope=ADMIN_SCOPE, name="roles", user_id=user.id
-        )
+        own = Scope(tenant_id=user.tenant_id, actor=email, user_id=user.id, role=role)
+        issued = await api_keys.issue_key(db=self.db, scope=own, name="roles")
         client = httpx.AsyncClient(base_url=self._url, timeout=30, headers=bearer(issued.secret))
         self._http.append(client)
         return user, GraphQLClient(client)
