@@ -52,7 +52,16 @@ async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[
     yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http), ids)
     await http.aclose()
     async with owner.transaction() as conn:
-        for table in ("audit_log", "stage_changes", "sales", "leads", "api_keys", "users"):
+        for table in (
+            "audit_log",
+            "stage_changes",
+            "sales",
+            "lead_messages",
+            "lead_analyses",
+            "leads",
+            "api_keys",
+            "users",
+        ):
             await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
         await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})
     await owner.dispose()
@@ -64,6 +73,25 @@ async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[st
         sale_id = (
             await conn.execute(
                 text("INSERT INTO sales (tenant_id, lead_id) VALUES (:t, :l) RETURNING id"),
+                {"t": tenant_id, "l": lead_id},
+            )
+        ).scalar_one()
+        message_id = (
+            await conn.execute(
+                text(
+                    "INSERT INTO lead_messages (tenant_id, lead_id, direction, channel) "
+                    "VALUES (:t, :l, 'inbound', 'email') RETURNING id"
+                ),
+                {"t": tenant_id, "l": lead_id},
+            )
+        ).scalar_one()
+        analysis_id = (
+            await conn.execute(
+                text(
+                    "INSERT INTO lead_analyses (tenant_id, lead_id, score, recommendation, "
+                    "reason, factors, input, scorer, latency_ms) VALUES (:t, :l, 0.5, "
+                    "'continue_nurturing', 'x', '[]', '{}', 'heuristic', 1) RETURNING id"
+                ),
                 {"t": tenant_id, "l": lead_id},
             )
         ).scalar_one()
@@ -80,6 +108,8 @@ async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[st
         "User": to_global_id("User", first["users"]),
         "ApiKey": to_global_id("ApiKey", first["api_keys"]),
         "AuditEntry": to_global_id("AuditEntry", first["audit_log"]),
+        "LeadMessage": to_global_id("LeadMessage", message_id),
+        "LeadAnalysis": to_global_id("LeadAnalysis", analysis_id),
     }
 
 
@@ -200,7 +230,9 @@ async def test_a_guessed_foreign_id_cannot_be_changed(
     }
 
 
-@pytest.mark.parametrize("kind", ["Sale", "User", "ApiKey", "AuditEntry"])
+@pytest.mark.parametrize(
+    "kind", ["Sale", "User", "ApiKey", "AuditEntry", "LeadMessage", "LeadAnalysis"]
+)
 async def test_no_entry_point_reads_another_tenants_record(
     gql: GraphQLClient, other_tenant: OtherTenant, kind: str
 ) -> None:
