@@ -9,7 +9,8 @@ from domain.errors import Problem
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
 from resolvers.ids import to_global_id
-from resolvers.mutations import _db_id, _given, refusals_as
+from resolvers.input import given, input_id
+from resolvers.mutations import refusals_as
 from schema import access_inputs as inputs
 from services import api_keys, users
 from services.scope import Scope
@@ -88,7 +89,7 @@ async def create_user(info: Info, data: inputs.CreateUserInput) -> UserPayload:
         scope=info.context.scope,
         email=data.email,
         role=data.role,
-        name=_given(data.name),
+        name=given(data.name),
     )
     return UserPayload(user=user)
 
@@ -98,7 +99,7 @@ async def update_user_role(info: Info, data: inputs.UpdateUserRoleInput) -> User
     user = await users.update_user_role(
         db=info.context.app.db,
         scope=info.context.scope,
-        user_id=_db_id(data.user_id, "User", "userId"),
+        user_id=input_id(data.user_id, "User", "userId"),
         role=data.role,
     )
     return UserPayload(user=user)
@@ -109,20 +110,20 @@ async def deactivate_user(info: Info, data: inputs.DeactivateUserInput) -> UserP
     user = await users.deactivate_user(
         db=info.context.app.db,
         scope=info.context.scope,
-        user_id=_db_id(data.user_id, "User", "userId"),
+        user_id=input_id(data.user_id, "User", "userId"),
     )
     return UserPayload(user=user)
 
 
 @refusals_as(CreateApiKeyPayload)
 async def create_api_key(info: Info, data: inputs.CreateApiKeyInput) -> CreateApiKeyPayload:
-    user_id = _given(data.user_id)
+    user_id = given(data.user_id)
     issued = await api_keys.issue_key(
         db=info.context.app.db,
         scope=info.context.scope,
         name=data.name,
-        user_id=None if user_id is None else _db_id(user_id, "User", "userId"),
-        expires_at=as_utc(_given(data.expires_at), "input.expiresAt"),
+        user_id=None if user_id is None else input_id(user_id, "User", "userId"),
+        expires_at=as_utc(given(data.expires_at), "input.expiresAt"),
     )
     return CreateApiKeyPayload(api_key=issued.key, secret=issued.secret)
 
@@ -132,6 +133,6 @@ async def revoke_api_key(info: Info, data: inputs.RevokeApiKeyInput) -> ApiKeyPa
     key = await api_keys.revoke_key(
         db=info.context.app.db,
         scope=info.context.scope,
-        key_id=_db_id(data.api_key_id, "ApiKey", "apiKeyId"),
+        key_id=input_id(data.api_key_id, "ApiKey", "apiKeyId"),
     )
     return ApiKeyPayload(api_key=key)

@@ -7,14 +7,14 @@ turns it into the payload's `userErrors`.
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from strawberry import UNSET
 
 from db.records import AnalysisRecord, LeadRecord, SaleRecord
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, Problem
 from resolvers.context import Info
-from resolvers.ids import InvalidId, decode_id
+from resolvers.input import given, input_id
 from schema import inputs
 from services import analysis, leads, sales, transfer
 
@@ -74,30 +74,16 @@ def refusals_as(
     return decorate
 
 
-def _db_id(global_id: str, type_name: str, field_name: str) -> int:
-    """A bad ID in mutation input is a userError at its field, worded by `resolvers.ids`."""
-    try:
-        return decode_id(global_id, type_name)
-    except InvalidId as exc:
-        path = ("input", field_name)
-        raise DomainError.single(ErrorCode.VALIDATION_FAILED, str(exc), path) from None
-
-
-def _given(value: Any) -> Any:
-    """An omitted optional input field reads as None."""
-    return None if value is UNSET else value
-
-
 @refusals_as(LeadPayload)
 async def create_lead(info: Info, data: inputs.CreateLeadInput) -> LeadPayload:
     new = leads.NewLead(
         name=data.name,
         source=data.source,
-        business_domain=_given(data.business_domain),
-        company=_given(data.company),
-        email=_given(data.email),
-        phone=_given(data.phone),
-        idempotency_key=_given(data.idempotency_key),
+        business_domain=given(data.business_domain),
+        company=given(data.company),
+        email=given(data.email),
+        phone=given(data.phone),
+        idempotency_key=given(data.idempotency_key),
     )
     ctx = info.context
     return LeadPayload(lead=await leads.create_lead(db=ctx.app.db, scope=ctx.scope, new=new))
@@ -116,9 +102,9 @@ async def update_lead(info: Info, data: inputs.UpdateLeadInput) -> LeadPayload:
     lead = await leads.update_lead(
         db=info.context.app.db,
         scope=info.context.scope,
-        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        lead_id=input_id(data.lead_id, "Lead", "leadId"),
         changes=changes,
-        expected_version=_given(data.expected_version),
+        expected_version=given(data.expected_version),
     )
     return LeadPayload(lead=lead)
 
@@ -128,10 +114,10 @@ async def change_lead_stage(info: Info, data: inputs.ChangeLeadStageInput) -> Le
     lead = await leads.change_lead_stage(
         db=info.context.app.db,
         scope=info.context.scope,
-        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        lead_id=input_id(data.lead_id, "Lead", "leadId"),
         stage=data.stage,
-        reason=_given(data.reason),
-        expected_version=_given(data.expected_version),
+        reason=given(data.reason),
+        expected_version=given(data.expected_version),
     )
     return LeadPayload(lead=lead)
 
@@ -141,10 +127,10 @@ async def record_lead_message(info: Info, data: inputs.RecordLeadMessageInput) -
     lead = await leads.record_lead_message(
         db=info.context.app.db,
         scope=info.context.scope,
-        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        lead_id=input_id(data.lead_id, "Lead", "leadId"),
         direction=data.direction,
         channel=data.channel,
-        text=_given(data.text),
+        text=given(data.text),
     )
     return LeadPayload(lead=lead)
 
@@ -156,7 +142,7 @@ async def analyze_lead(info: Info, data: inputs.AnalyzeLeadInput) -> AnalyzeLead
         db=app.db,
         scope=info.context.scope,
         scorer=app.scorer,
-        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        lead_id=input_id(data.lead_id, "Lead", "leadId"),
         cache_ttl=app.analysis_cache_ttl,
         force=data.force,
     )
@@ -169,9 +155,9 @@ async def transfer_lead(info: Info, data: inputs.TransferLeadInput) -> TransferL
     done = await transfer.transfer_lead(
         db=app.db,
         scope=info.context.scope,
-        lead_id=_db_id(data.lead_id, "Lead", "leadId"),
+        lead_id=input_id(data.lead_id, "Lead", "leadId"),
         min_score=app.settings.transfer_min_score,
-        expected_version=_given(data.expected_version),
+        expected_version=given(data.expected_version),
     )
     return TransferLeadPayload(lead=done.lead, sale=done.sale)
 
@@ -181,10 +167,10 @@ async def change_sale_stage(info: Info, data: inputs.ChangeSaleStageInput) -> Sa
     sale = await sales.change_sale_stage(
         db=info.context.app.db,
         scope=info.context.scope,
-        sale_id=_db_id(data.sale_id, "Sale", "saleId"),
+        sale_id=input_id(data.sale_id, "Sale", "saleId"),
         stage=data.stage,
-        amount=_given(data.amount),
-        currency=_given(data.currency),
-        expected_version=_given(data.expected_version),
+        amount=given(data.amount),
+        currency=given(data.currency),
+        expected_version=given(data.expected_version),
     )
     return SalePayload(sale=sale)
