@@ -101,7 +101,16 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self._sock = sock
         self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="on", http="httptools")
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                lifespan="on",
+                http="httptools",
+                # The session's clients keep connections open between tests; with
+                # uvicorn's 5 s default, a connection closing just as a client reuses it
+                # fails that request at random (httpx.ReadError).
+                timeout_keep_alive=600,
+            )
         )
         self._task: asyncio.Task[None] | None = None
 
