@@ -86,9 +86,7 @@ async def authenticate(*, db: Database, verifier: TokenVerifier, token: str) -> 
         return None
     with acting_for(claims.tenant_id):
         async with db.read() as conn:
-            user = await access.active_user_by_email(
-                conn, tenant_id=claims.tenant_id, email=claims.email
-            )
-    if user is None:
+            user = await access.user_by_email(conn, tenant_id=claims.tenant_id, email=claims.email)
+    if user is None or not user.active:
         return None
     return Scope(tenant_id=user.tenant_id, actor=user.email, user_id=user.id, role=user.role)

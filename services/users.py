@@ -115,8 +115,7 @@ async def admin_key(*, db: Database, tenant_id: int, email: str) -> str:
     first admin of a production database is made (`python -m server create-admin`)."""
     system = Scope(tenant_id=tenant_id, actor="create-admin")
     async with db.read() as conn:
-        existing = await access.list_users(conn, tenant_id=tenant_id)
-    admin = next((u for u in existing if u.email.lower() == email.strip().lower()), None)
+        admin = await access.user_by_email(conn, tenant_id=tenant_id, email=email)
     if admin is None:
         admin = await create_user(db=db, scope=system, email=email, role=Role.ADMIN, name="Admin")
     elif admin.role is not Role.ADMIN or not admin.active:

@@ -133,13 +133,11 @@ async def authenticate_key(
     )
 
 
-async def active_user_by_email(
-    conn: AsyncConnection, *, tenant_id: int, email: str
-) -> UserRecord | None:
+async def user_by_email(conn: AsyncConnection, *, tenant_id: int, email: str) -> UserRecord | None:
+    """The tenant's user with this e-mail (case-insensitive), active or not."""
     stmt = select(*_USER).where(
         users.c.tenant_id == tenant_id,
-        func.lower(users.c.email) == email.lower(),
-        users.c.active.is_(True),
+        func.lower(users.c.email) == email.strip().lower(),
     )
     row = (await conn.execute(stmt)).first()
     return None if row is None else UserRecord.from_row(row)
