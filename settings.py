@@ -61,6 +61,24 @@ class JWTSettings:
 
 
 @dataclass(frozen=True)
+class RealtimeSettings:
+    """Subscriptions over WebSocket and the per-process event listener."""
+
+    max_subscriptions_per_connection: int = 50
+    queue_size: int = 200  # events waiting per subscription before it is ended
+    ping_interval_seconds: float = 20.0
+    connection_init_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Deliveries of events to other systems, by the worker."""
+
+    allow_private_addresses: bool = False
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     app_database_url: str | None = None
@@ -83,6 +101,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     ai: AISettings = field(default_factory=AISettings)
     jwt: JWTSettings = field(default_factory=JWTSettings)
+    event_retention_days: int = 7
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -111,6 +132,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         leeway_seconds=reader.integer("CRM_JWT_LEEWAY_SECONDS", 30, low=0, high=600),
     )
     _check_jwt(jwt)
+    realtime = RealtimeSettings(
+        max_subscriptions_per_connection=reader.integer(
+            "CRM_WS_MAX_SUBSCRIPTIONS", 50, low=1, high=10_000
+        ),
+        queue_size=reader.integer("CRM_WS_QUEUE_SIZE", 200, low=1, high=100_000),
+        ping_interval_seconds=reader.number("CRM_WS_PING_SECONDS", 20.0, low=0.1, high=3600.0),
+        connection_init_timeout_seconds=reader.number(
+            "CRM_WS_INIT_TIMEOUT_SECONDS", 10.0, low=0.1, high=600.0
+        ),
+    )
+    webhooks = WebhookSettings(
+        allow_private_addresses=reader.boolean("CRM_WEBHOOK_ALLOW_PRIVATE", False),
+        timeout_seconds=reader.number("CRM_WEBHOOK_TIMEOUT_SECONDS", 10.0, low=0.5, high=60.0),
+    )
     if ai.base_url is not None and ai.model is None:
         raise SettingsError("CRM_AI_BASE_URL is set but CRM_AI_MODEL is not: name the model too")
     return Settings(
@@ -135,6 +170,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cors_origins=reader.origins("CRM_CORS_ORIGINS"),
         ai=ai,
         jwt=jwt,
+        event_retention_days=reader.integer("CRM_EVENT_RETENTION_DAYS", 7, low=7, high=3650),
+        realtime=realtime,
+        webhooks=webhooks,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     Enum,
+    FetchedValue,
     ForeignKey,
     Identity,
     Index,
@@ -308,3 +309,45 @@ class AuditEntry(Base):
             "id",
         ),
     )
+
+
+class Event(Base):
+    """One domain event, appended in the transaction of its change (services/events.py).
+
+    Ids are handed out under a per-tenant lock held to commit (migration 0007), so within
+    a tenant, id order is commit order: a reader that has seen event N will never later
+    find a new event below N. The app role may only SELECT and INSERT; retention removes
+    old events as the owner.
+    """
+
+    __tablename__ = "events"
+
+    # Drawn by the BEFORE INSERT trigger, under the tenant's journal lock.
+    id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default=FetchedValue()
+    )
+    tenant_id: Mapped[int] = _tenant_id()
+    type: Mapped[str] = mapped_column(String(50), nullable=False)
+    lead_id: Mapped[int | None] = mapped_column(BigInteger)
+    sale_id: Mapped[int | None] = mapped_column(BigInteger)
+    analysis_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A few facts of the change (stages, score), in API names; never personal data.
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    occurred_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        Index("ix_events_tenant_id", "tenant_id", "id"),
+        Index("ix_events_occurred_at", "occurred_at"),
+    )
+
+
+class EventRetention(Base):
+    """One row: the highest event id retention has removed, so a reader whose cursor
+    is older learns that it missed events instead of silently skipping them."""
+
+    __tablename__ = "event_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

@@ -133,3 +133,15 @@ class AuditRecord(_Record):
     request_id: str | None
     changes: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord(_Record):
+    id: int
+    tenant_id: int
+    type: str
+    lead_id: int | None
+    sale_id: int | None
+    analysis_id: int | None
+    data: dict[str, Any]
+    occurred_at: datetime

@@ -6,9 +6,9 @@ from db.queries import access as access_rows
 from db.records import ApiKeyRecord, AuditRecord, UserRecord
 from domain.access import Permission, allows
 from domain.errors import Problem
+from domain.global_ids import to_global_id
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
-from resolvers.ids import to_global_id
 from resolvers.input import given, input_id
 from resolvers.mutations import refusals_as
 from schema import access_inputs as inputs

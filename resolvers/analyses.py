@@ -1,8 +1,8 @@
 """Fields of LeadAnalysis."""
 
 from db.records import AnalysisRecord, LeadRecord
+from domain.global_ids import to_global_id
 from resolvers.context import Info
-from resolvers.ids import to_global_id
 from services.ai import Factor, ScoringInput
 
 

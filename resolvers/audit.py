@@ -5,10 +5,11 @@ from datetime import datetime
 
 from db.queries import audit as audit_rows
 from db.records import AuditRecord
+from domain.global_ids import to_global_id
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
 from resolvers.errors import BadRequest
-from resolvers.ids import InvalidId, parse_global_id, to_global_id
+from resolvers.ids import InvalidId, parse_global_id
 from resolvers.pagination import Connection, PageArgs, list_connection
 from schema import audit_inputs as inputs
 

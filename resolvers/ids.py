@@ -1,4 +1,4 @@
-"""Relay global IDs: base64 of "Type:id", opaque to clients.
+"""Relay global IDs: base64 of "Type:id" (domain/global_ids.py), opaque to clients.
 
 The one place that judges an ID and words what is wrong with it. Only the exact form
 this API issues is accepted, so one row never answers to many spellings of its ID.
@@ -8,20 +8,17 @@ import base64
 import binascii
 import re
 
+from domain.global_ids import to_global_id
 from resolvers.errors import BadRequest
 
 NODE_TYPES = frozenset(
-    {"Lead", "LeadAnalysis", "LeadMessage", "Sale", "User", "ApiKey", "AuditEntry"}
+    {"Lead", "LeadAnalysis", "LeadMessage", "Sale", "User", "ApiKey", "AuditEntry", "Event"}
 )
 
 # A positive BIGINT in plain ASCII digits: no sign, space, underscore or leading zero.
 _ROW_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 _MAX_ROW_ID = 2**63 - 1
 _MAX_LENGTH = 100
-
-
-def to_global_id(type_name: str, db_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("=")
 
 
 class InvalidId(ValueError):

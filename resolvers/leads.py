@@ -17,11 +17,12 @@ from db.records import (
 )
 from domain.enums import LeadOrderField, LeadStage, OrderDirection
 from domain.errors import Problem
+from domain.global_ids import to_global_id
 from domain.lifecycle import days_since
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
 from resolvers.errors import BadRequest
-from resolvers.ids import id_of_type, to_global_id
+from resolvers.ids import id_of_type
 from resolvers.pagination import (
     DEFAULT_PAGE_SIZE,
     Connection,

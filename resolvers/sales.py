@@ -7,9 +7,10 @@ from decimal import Decimal
 from db.queries import sales as sale_rows
 from db.records import LeadRecord, SaleRecord, StageChangeRecord
 from domain.enums import OrderDirection, SaleOrderField
+from domain.global_ids import to_global_id
 from resolvers.context import Info
 from resolvers.datetimes import as_utc
-from resolvers.ids import id_of_type, to_global_id
+from resolvers.ids import id_of_type
 from resolvers.pagination import Connection, PageArgs, list_connection
 from schema import inputs
 

@@ -18,6 +18,7 @@ from domain.enums import (
     SaleStage,
 )
 from domain.errors import ErrorCode
+from domain.events import EventType
 
 
 def _describe_values(enum_class: type, descriptions: dict[str, str]) -> None:
@@ -73,8 +74,29 @@ _describe_values(
     },
 )
 
+strawberry.enum(
+    EventType,
+    description=(
+        "What happened. Webhook deliveries name the type by its value, e.g. `lead.created`."
+    ),
+)
+_describe_values(
+    EventType,
+    {
+        "LEAD_CREATED": "A lead was created (at stage NEW).",
+        "LEAD_UPDATED": "A lead's contact data changed; `data.fields` names the fields.",
+        "LEAD_STAGE_CHANGED": "A lead moved to another stage through changeLeadStage.",
+        "LEAD_MESSAGE_RECORDED": "A message with a lead was logged.",
+        "LEAD_ANALYZED": "A new AI analysis of a lead was stored.",
+        "LEAD_TRANSFERRED": "A lead was transferred to sales (a SALE_CREATED follows).",
+        "SALE_CREATED": "A sale was created by a transfer.",
+        "SALE_STAGE_CHANGED": "A sale moved to its next stage.",
+    },
+)
+
 __all__ = [
     "ErrorCode",
+    "EventType",
     "LeadOrderField",
     "LeadSource",
     "LeadStage",

@@ -15,8 +15,9 @@ from db.queries import analyses as analysis_rows
 from db.queries import leads as lead_rows
 from db.records import AnalysisRecord, LeadRecord
 from domain.errors import DomainError, ErrorCode, not_found
+from domain.events import EventType
 from domain.lifecycle import days_since
-from services import audit
+from services import audit, events
 from services.ai import Assessment, Scorer, ScorerUnavailable, ScoringInput
 from services.audit import Action, Entity
 from services.scope import Scope
@@ -80,6 +81,18 @@ async def analyze_lead(
         if refreshed is None:  # a newer analysis was stored meanwhile and stays the latest
             refreshed = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead.id)
         await _audit(conn, scope, analysis)
+        await events.record(
+            conn,
+            scope,
+            EventType.LEAD_ANALYZED,
+            lead_id=lead.id,
+            analysis_id=analysis.id,
+            data={
+                "score": analysis.score,
+                "previousScore": lead.latest_score,
+                "recommendation": analysis.recommendation,
+            },
+        )
     if refreshed is None:
         raise not_found("Lead", field_path("leadId"))
     return AnalysisResult(analysis=analysis, lead=refreshed, reused=False)

@@ -12,8 +12,9 @@ from db.queries import stage_changes
 from db.records import LeadRecord
 from domain.enums import LeadSource, LeadStage, MessageDirection
 from domain.errors import not_found
+from domain.events import EventType
 from domain.lifecycle import ensure_lead_editable, ensure_lead_transition, ensure_version
-from services import audit
+from services import audit, events
 from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
@@ -69,6 +70,13 @@ async def create_lead(*, db: Database, scope: Scope, new: NewLead) -> LeadRecord
             actor=scope.actor,
         )
         await _audit(conn, scope, Action.LEAD_CREATED, None, created)
+        await events.record(
+            conn,
+            scope,
+            EventType.LEAD_CREATED,
+            lead_id=created.id,
+            data={"fromStage": None, "toStage": created.stage},
+        )
         return created
 
 
@@ -121,6 +129,13 @@ async def update_lead(
             return lead
         updated = await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
         await _audit(conn, scope, Action.LEAD_UPDATED, lead, updated)
+        await events.record(
+            conn,
+            scope,
+            EventType.LEAD_UPDATED,
+            lead_id=lead.id,
+            data={"fields": sorted(_changed(lead, updated))},
+        )
         return updated
 
 
@@ -157,6 +172,13 @@ async def change_lead_stage(
             reason=reason,
         )
         await _audit(conn, scope, Action.LEAD_STAGE_CHANGED, lead, updated)
+        await events.record(
+            conn,
+            scope,
+            EventType.LEAD_STAGE_CHANGED,
+            lead_id=lead.id,
+            data={"fromStage": lead.stage, "toStage": updated.stage},
+        )
         return updated
 
 
@@ -189,6 +211,13 @@ async def record_lead_message(
         )
         updated = await lead_rows.increment_message_count(conn, lead_id=lead.id)
         await _audit(conn, scope, Action.LEAD_MESSAGE_RECORDED, lead, updated)
+        await events.record(
+            conn,
+            scope,
+            EventType.LEAD_MESSAGE_RECORDED,
+            lead_id=lead.id,
+            data={"direction": direction, "messageCount": updated.message_count},
+        )
         return updated
 
 
@@ -198,6 +227,10 @@ async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> Lea
     if lead is None:
         raise not_found("Lead", LEAD_ID_FIELD)
     return lead
+
+
+def _changed(before: LeadRecord, after: LeadRecord) -> Mapping[str, object]:
+    return audit.changed_fields(audit.lead_fields(before), audit.lead_fields(after))
 
 
 async def _audit(

@@ -8,8 +8,9 @@ from db.queries import stage_changes
 from db.records import SaleRecord
 from domain.enums import SaleStage
 from domain.errors import not_found
+from domain.events import EventType
 from domain.lifecycle import ensure_sale_transition, ensure_version
-from services import audit
+from services import audit, events
 from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
@@ -63,5 +64,13 @@ async def change_sale_stage(
             entity_id=sale.id,
             before=audit.sale_fields(sale),
             after=audit.sale_fields(updated),
+        )
+        await events.record(
+            conn,
+            scope,
+            EventType.SALE_STAGE_CHANGED,
+            lead_id=sale.lead_id,
+            sale_id=sale.id,
+            data={"fromStage": sale.stage, "toStage": updated.stage},
         )
         return updated

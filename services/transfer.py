@@ -9,9 +9,10 @@ from db.queries import stage_changes
 from db.records import LeadRecord, SaleRecord
 from domain.enums import LeadStage, SaleStage
 from domain.errors import DomainError, Problem, not_found
+from domain.events import EventType
 from domain.lifecycle import ensure_version
 from domain.transfer_gates import TransferCandidate, transfer_blockers
-from services import audit
+from services import audit, events
 from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import field_path
@@ -86,6 +87,22 @@ async def transfer_lead(
             entity_id=sale.id,
             before=None,
             after=audit.sale_fields(sale),
+        )
+        await events.record(
+            conn,
+            scope,
+            EventType.LEAD_TRANSFERRED,
+            lead_id=lead.id,
+            sale_id=sale.id,
+            data={"fromStage": lead.stage, "toStage": transferred.stage},
+        )
+        await events.record(
+            conn,
+            scope,
+            EventType.SALE_CREATED,
+            lead_id=lead.id,
+            sale_id=sale.id,
+            data={"fromStage": None, "toStage": sale.stage},
         )
         return Transfer(lead=transferred, sale=sale)
 

@@ -32,6 +32,7 @@ from tests.databases import drop_database
 
 TEST_DATABASE = f"crm_test_{os.getpid()}"
 _TABLES = "audit_log, stage_changes, lead_messages, sales, lead_analyses, leads"
+_JOURNAL_TABLES = "events"
 
 
 async def _fresh_database(url: str) -> None:
@@ -171,6 +172,8 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     engine = _cleanup_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        # Event ids keep counting: running servers remember the newest id they delivered.
+        await conn.execute(text(f"TRUNCATE {_JOURNAL_TABLES}"))
 
 
 _engines: dict[str, AsyncEngine] = {}

@@ -3,9 +3,11 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import make_url, text
+from sqlalchemy import delete, make_url, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.database import create_engine
+from db.models import Base
 
 
 def url_of(database_url: str, database: str) -> str:
@@ -37,3 +39,11 @@ async def throwaway_database(database_url: str, name: str) -> AsyncIterator[str]
         yield url_of(database_url, name)
     finally:
         await drop_database(database_url, name)
+
+
+async def delete_tenant(conn: AsyncConnection, tenant_id: int) -> None:
+    """Remove a tenant and every row of it, children before parents (as the owner)."""
+    for table in reversed(Base.metadata.sorted_tables):
+        if "tenant_id" in table.c:
+            await conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
+    await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})

@@ -17,7 +17,7 @@ from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from domain.access import Role
 from domain.enums import LeadSource
-from resolvers.ids import to_global_id
+from domain.global_ids import to_global_id
 from services import leads, users
 from services.scope import Scope
 from tests.api.operations import (
@@ -36,6 +36,7 @@ from tests.api.operations import (
     update_lead,
 )
 from tests.conftest import TEST_ADMIN_EMAIL, GraphQLClient, LiveServer, UserClient, bearer
+from tests.databases import delete_tenant
 from tests.factories import eligible_lead, lead_at_stage, sale_at_stage
 
 DOMAIN = "audit.test"  # users these tests make have an e-mail here; see _forget
@@ -623,9 +624,7 @@ async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[
     yield OtherTenant(tenant_id, GraphQLClient(http))
     await http.aclose()
     async with owner.transaction() as conn:
-        for table in ("audit_log", "stage_changes", "leads", "api_keys", "users"):
-            await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
-        await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})
+        await delete_tenant(conn, tenant_id)
     await owner.dispose()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from resolvers.ids import to_global_id
+from domain.global_ids import to_global_id
 from services.validation import Checks, field_path
 from tests.api.operations import (
     CHANGE_LEAD_STAGE,

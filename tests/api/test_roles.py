@@ -20,7 +20,7 @@ from db.database import Database, create_engine
 from db.models import DEFAULT_TENANT_ID
 from db.records import UserRecord
 from domain.access import Role
-from resolvers.ids import to_global_id
+from domain.global_ids import to_global_id
 from schema.root import schema
 from services import api_keys, users
 from services.scope import Scope

@@ -14,10 +14,11 @@ from db.models import DEFAULT_TENANT_ID
 from db.tenancy import APP_ROLE, acting_for
 from domain.access import Role
 from domain.enums import LeadSource
-from resolvers.ids import to_global_id
+from domain.global_ids import to_global_id
 from services import leads, users
 from services.scope import Scope
 from tests.conftest import GraphQLClient, LiveServer, bearer
+from tests.databases import delete_tenant
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,7 @@ async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[
     yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http), ids)
     await http.aclose()
     async with owner.transaction() as conn:
-        for table in (
-            "audit_log",
-            "stage_changes",
-            "sales",
-            "lead_messages",
-            "lead_analyses",
-            "leads",
-            "api_keys",
-            "users",
-        ):
-            await conn.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
-        await conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant_id})
+        await delete_tenant(conn, tenant_id)
     await owner.dispose()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.ids import to_global_id
+from domain.global_ids import to_global_id
 from tests.api.operations import create_lead, database_id, read_lead
 from tests.conftest import GraphQLClient, LiveServer
 

@@ -1,0 +1,90 @@
+"""Appends to and reads of the event journal (`events`), and its retention.
+
+Within a tenant, event ids follow commit order (migration 0007), so "every event after
+id N" is a complete answer whenever it is asked: nothing can later appear below the
+newest id a reader has seen.
+"""
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import Event, EventRetention, table
+from db.records import EventRecord, columns_of
+
+events = table(Event)
+retention = table(EventRetention)
+_COLUMNS = columns_of(EventRecord, events)
+
+
+async def append(conn: AsyncConnection, *, values: dict[str, Any]) -> int:
+    """Insert one event (the database draws its id, migration 0007); its id."""
+    return int(
+        (await conn.execute(insert(events).values(**values).returning(events.c.id))).scalar_one()
+    )
+
+
+async def after(
+    conn: AsyncConnection,
+    *,
+    tenant_id: int,
+    after_id: int,
+    limit: int,
+    types: Collection[str] | None = None,
+) -> list[EventRecord]:
+    """The tenant's events with an id above `after_id`, oldest first."""
+    stmt = select(*_COLUMNS).where(events.c.tenant_id == tenant_id, events.c.id > after_id)
+    if types is not None:
+        stmt = stmt.where(events.c.type.in_(list(types)))
+    stmt = stmt.order_by(events.c.id).limit(limit)
+    return [EventRecord.from_row(row) for row in await conn.execute(stmt)]
+
+
+async def get_many(
+    conn: AsyncConnection, *, tenant_id: int, event_ids: Sequence[int]
+) -> list[EventRecord]:
+    stmt = (
+        select(*_COLUMNS)
+        .where(events.c.tenant_id == tenant_id, events.c.id.in_(event_ids))
+        .order_by(events.c.id)
+    )
+    return [EventRecord.from_row(row) for row in await conn.execute(stmt)]
+
+
+async def newest_id(conn: AsyncConnection, *, tenant_id: int) -> int:
+    """The id of the tenant's newest event; 0 when it has none."""
+    stmt = select(func.coalesce(func.max(events.c.id), 0)).where(events.c.tenant_id == tenant_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def pruned_through(conn: AsyncConnection) -> int:
+    """The highest event id retention has removed (0: none yet)."""
+    stmt = select(retention.c.pruned_through).where(retention.c.id == 1)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def prune(conn: AsyncConnection, *, older_than: datetime, batch: int) -> int:
+    """Delete up to `batch` events that occurred before `older_than` (as the owner: the
+    app role cannot delete); how many went. Records the highest id removed."""
+    doomed = (
+        select(events.c.id)
+        .where(events.c.occurred_at < older_than)
+        .order_by(events.c.id)
+        .limit(batch)
+        .scalar_subquery()
+    )
+    removed = list(
+        (await conn.execute(delete(events).where(events.c.id.in_(doomed)).returning(events.c.id)))
+        .scalars()
+        .all()
+    )
+    if removed:
+        await conn.execute(
+            update(retention)
+            .where(retention.c.id == 1)
+            .values(pruned_through=func.greatest(retention.c.pruned_through, max(removed)))
+        )
+    return len(removed)

@@ -1,0 +1,49 @@
+"""Appending domain events: the change's transaction records what happened.
+
+Call `record` on the connection of the change, after its last row lock is taken and
+right before the transaction ends: the event takes the tenant's journal lock (held to
+commit), and so the change and its event commit or roll back together.
+"""
+
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.queries import events as event_rows
+from domain.events import EventType
+from services.audit import Json, json_safe
+from services.scope import Scope
+
+
+async def record(
+    conn: AsyncConnection,
+    scope: Scope,
+    event_type: EventType,
+    *,
+    lead_id: int | None = None,
+    sale_id: int | None = None,
+    analysis_id: int | None = None,
+    data: Mapping[str, object] | None = None,
+) -> int:
+    """Append one event of the scope's tenant; its id."""
+    return await event_rows.append(
+        conn,
+        values={
+            "tenant_id": scope.tenant_id,
+            "type": event_type.value,
+            "lead_id": lead_id,
+            "sale_id": sale_id,
+            "analysis_id": analysis_id,
+            "data": _json(data or {}),
+        },
+    )
+
+
+def _json(data: Mapping[str, object]) -> dict[str, Json | list[Json]]:
+    return {name: _value(value) for name, value in data.items()}
+
+
+def _value(value: object) -> Json | list[Json]:
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return json_safe(value)
