@@ -13,11 +13,12 @@ from aiodataloader import DataLoader as _DataLoader
 
 from db.database import Database
 from db.keyset import Page, PageRequest
-from db.queries import access, analyses, audit, leads, messages, sales, stage_changes
+from db.queries import access, analyses, audit, events, leads, messages, sales, stage_changes
 from db.records import (
     AnalysisRecord,
     ApiKeyRecord,
     AuditRecord,
+    EventRecord,
     LeadMessageRecord,
     LeadRecord,
     SaleRecord,
@@ -81,6 +82,10 @@ class Loaders:
         return DataLoader(self._audit_entries)
 
     @cached_property
+    def event_by_id(self) -> DataLoader[int, EventRecord | None]:
+        return DataLoader(self._events)
+
+    @cached_property
     def sale_by_lead(self) -> DataLoader[int, SaleRecord | None]:
         return DataLoader(self._sales_by_lead)
 
@@ -133,6 +138,11 @@ class Loaders:
     async def _audit_entries(self, ids: list[int]) -> list[AuditRecord | None]:
         async with self._db.read() as conn:
             rows = await audit.get_many(conn, tenant_id=self._tenant_id, entry_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _events(self, ids: list[int]) -> list[EventRecord | None]:
+        async with self._db.read() as conn:
+            rows = await events.get_many(conn, tenant_id=self._tenant_id, event_ids=ids)
         return _in_key_order(ids, {r.id: r for r in rows})
 
     async def _sales_by_lead(self, lead_ids: list[int]) -> list[SaleRecord | None]:

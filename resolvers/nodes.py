@@ -20,6 +20,7 @@ def _loader_for(loaders: Loaders, type_name: str) -> DataLoader[int, Any]:
         "User": loaders.user_by_id,
         "ApiKey": loaders.api_key_by_id,
         "AuditEntry": loaders.audit_entry_by_id,
+        "Event": loaders.event_by_id,
     }
     return by_type[type_name]
 

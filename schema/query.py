@@ -5,12 +5,15 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.access import Permission
-from resolvers import access, audit, leads, nodes, pipeline, sales
+from resolvers import access, audit, events, leads, nodes, pipeline, sales
 from resolvers.context import Info
+from resolvers.events import DEFAULT_EVENTS_PAGE
 from resolvers.pagination import PageArgs
 from schema.access import ApiKey, User
 from schema.audit import AuditEntryConnection
 from schema.audit_inputs import AuditLogFilter
+from schema.enums import EventType
+from schema.events import EventConnection
 from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
 from schema.leads import Lead, LeadConnection
 from schema.node import Node
@@ -145,3 +148,41 @@ class Query:
         ] = None,
     ) -> Any:
         return await audit.audit_log(info, where=where, page=PageArgs(first=first, after=after))
+
+    @strawberry.field(
+        permission_classes=needs(Permission.READ),
+        description=(
+            "The event journal, oldest first: what happened after the `after` event. A "
+            "client that was offline catches up from the last event ID it saw (a "
+            "subscription's `eventId`). Events are kept for at least 7 days; an `after` "
+            "older than that is refused with EVENTS_EXPIRED."
+        ),
+        graphql_type=EventConnection,
+    )
+    async def events(
+        self,
+        info: Info,
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Start after this event (its ID); omit: oldest."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="At most this many (0-100).")
+        ] = DEFAULT_EVENTS_PAGE,
+        types: Annotated[
+            list[EventType] | None,
+            strawberry.argument(description="Only events of these types; omit: all."),
+        ] = None,
+    ) -> Any:
+        return await events.events(info, after=after, first=first, types=types)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.READ),
+        description=(
+            "ID of the newest event; null before the first. Read it before (or with) loading "
+            "a view, then follow changes from it with `events(after:)` or a subscription."
+        ),
+    )
+    async def latest_event_id(self, info: Info) -> strawberry.ID | None:
+        found = await events.latest_event_id(info)
+        return None if found is None else strawberry.ID(found)

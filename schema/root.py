@@ -5,6 +5,7 @@ import strawberry
 from schema.access import ApiKey, User
 from schema.analyses import LeadAnalysis
 from schema.audit import AuditEntry
+from schema.events import Event
 from schema.leads import Lead, LeadMessage
 from schema.mutation import Mutation
 from schema.query import Query
@@ -13,5 +14,5 @@ from schema.sales import Sale
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Lead, LeadAnalysis, LeadMessage, Sale, User, ApiKey, AuditEntry],
+    types=[Lead, LeadAnalysis, LeadMessage, Sale, User, ApiKey, AuditEntry, Event],
 )

@@ -229,8 +229,10 @@ async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> Lea
     return lead
 
 
-def _changed(before: LeadRecord, after: LeadRecord) -> Mapping[str, object]:
-    return audit.changed_fields(audit.lead_fields(before), audit.lead_fields(after))
+def _changed(before: LeadRecord, after: LeadRecord) -> list[str]:
+    """The API names of the contact fields an edit changed (not the version it bumped)."""
+    changes = audit.changed_fields(audit.lead_fields(before), audit.lead_fields(after))
+    return [name for name in changes if name != "version"]
 
 
 async def _audit(

@@ -1,0 +1,126 @@
+"""The journal's guarantees in the database itself: within a tenant, event ids follow
+commit order; a notification goes out at commit and never for a rolled-back change; the
+app role may append and read, never rewrite."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.database import Database, app_login_url, create_engine
+from db.models import DEFAULT_TENANT_ID
+from db.tenancy import acting_for
+from domain.events import EVENTS_CHANNEL
+from tests.databases import delete_tenant
+
+pytestmark = pytest.mark.usefixtures("migrated")
+
+APPEND = "INSERT INTO events (tenant_id, type, data) VALUES (:t, 'lead.created', '{}') RETURNING id"
+
+
+@pytest.fixture
+async def app_db(migrated: str) -> AsyncIterator[Database]:
+    """The database as the served app uses it: the `crm_app` role, under RLS."""
+    database = Database(create_engine(app_login_url(migrated), pool_size=4, app_role=True))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def other_tenant(migrated: str) -> AsyncIterator[int]:
+    owner = Database(create_engine(migrated, pool_size=1))
+    async with owner.transaction() as conn:
+        tenant_id = int(
+            (
+                await conn.execute(
+                    text("INSERT INTO tenants (name) VALUES ('Initech') RETURNING id")
+                )
+            ).scalar_one()
+        )
+    yield tenant_id
+    async with owner.transaction() as conn:
+        await delete_tenant(conn, tenant_id)
+    await owner.dispose()
+
+
+async def _append(conn: AsyncConnection, tenant_id: int) -> int:
+    return int((await conn.execute(text(APPEND), {"t": tenant_id})).scalar_one())
+
+
+async def _append_in_own_transaction(db: Database, tenant_id: int) -> int:
+    with acting_for(tenant_id):
+        async with db.transaction() as conn:
+            return await _append(conn, tenant_id)
+
+
+async def test_a_later_writer_of_the_tenant_waits_and_gets_a_higher_id(app_db: Database) -> None:
+    # given a transaction that appended an event and has not committed
+    with acting_for(DEFAULT_TENANT_ID):
+        async with app_db.transaction() as first:
+            first_id = await _append(first, DEFAULT_TENANT_ID)
+            # when another transaction of the same tenant appends one
+            second = asyncio.create_task(_append_in_own_transaction(app_db, DEFAULT_TENANT_ID))
+            await asyncio.sleep(0.3)
+            # then it waits for the first to commit
+            assert not second.done()
+    # and once the first has committed, it gets a higher id: id order is commit order
+    assert await asyncio.wait_for(second, 10) > first_id
+
+
+async def test_writers_of_different_tenants_do_not_wait_for_each_other(
+    app_db: Database, other_tenant: int
+) -> None:
+    # given a transaction of one tenant that appended an event and has not committed
+    with acting_for(DEFAULT_TENANT_ID):
+        async with app_db.transaction() as first:
+            await _append(first, DEFAULT_TENANT_ID)
+            # when another tenant appends one, then it commits without waiting
+            await asyncio.wait_for(_append_in_own_transaction(app_db, other_tenant), 10)
+
+
+async def test_an_event_is_announced_at_commit_and_never_for_a_rollback(
+    app_db: Database, migrated: str
+) -> None:
+    # given a listener on the events channel
+    received: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(migrated.replace("postgresql+asyncpg://", "postgresql://"))
+    await listener.add_listener(EVENTS_CHANNEL, lambda *args: received.put_nowait(args[3]))
+    try:
+        # when one change rolls back and another commits
+        with acting_for(DEFAULT_TENANT_ID):
+            async with app_db.transaction() as conn:
+                await _append(conn, DEFAULT_TENANT_ID)
+                await conn.rollback()
+        committed = await _append_in_own_transaction(app_db, DEFAULT_TENANT_ID)
+        # then only the committed one is announced, as "<tenant>:<event id>"
+        assert await asyncio.wait_for(received.get(), 10) == f"{DEFAULT_TENANT_ID}:{committed}"
+        await asyncio.sleep(0.2)
+        assert received.empty()
+    finally:
+        await listener.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE events SET type = 'lead.forged'", "DELETE FROM events", "TRUNCATE events"],
+)
+async def test_the_app_role_cannot_rewrite_the_journal(app_db: Database, statement: str) -> None:
+    await _append_in_own_transaction(app_db, DEFAULT_TENANT_ID)
+    with acting_for(DEFAULT_TENANT_ID), pytest.raises(DBAPIError, match="permission denied"):
+        async with app_db.transaction() as conn:
+            await conn.execute(text(statement))
+
+
+async def test_the_app_role_sees_only_its_tenants_events(
+    app_db: Database, other_tenant: int
+) -> None:
+    ours = await _append_in_own_transaction(app_db, DEFAULT_TENANT_ID)
+    await _append_in_own_transaction(app_db, other_tenant)
+    with acting_for(DEFAULT_TENANT_ID):
+        async with app_db.read() as conn:
+            visible = (await conn.execute(text("SELECT id FROM events"))).scalars().all()
+    assert visible == [ours]
