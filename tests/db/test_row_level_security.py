@@ -91,13 +91,14 @@ async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[st
                     text(f"SELECT min(id) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id}
                 )
             ).scalar_one()
-            for table in ("users", "api_keys", "audit_log")
+            for table in ("users", "api_keys", "audit_log", "events")
         }
     return {
         "Sale": to_global_id("Sale", sale_id),
         "User": to_global_id("User", first["users"]),
         "ApiKey": to_global_id("ApiKey", first["api_keys"]),
         "AuditEntry": to_global_id("AuditEntry", first["audit_log"]),
+        "Event": to_global_id("Event", first["events"]),
         "LeadMessage": to_global_id("LeadMessage", message_id),
         "LeadAnalysis": to_global_id("LeadAnalysis", analysis_id),
     }
@@ -221,7 +222,7 @@ async def test_a_guessed_foreign_id_cannot_be_changed(
 
 
 @pytest.mark.parametrize(
-    "kind", ["Sale", "User", "ApiKey", "AuditEntry", "LeadMessage", "LeadAnalysis"]
+    "kind", ["Sale", "User", "ApiKey", "AuditEntry", "Event", "LeadMessage", "LeadAnalysis"]
 )
 async def test_no_entry_point_reads_another_tenants_record(
     gql: GraphQLClient, other_tenant: OtherTenant, kind: str
@@ -234,6 +235,24 @@ async def test_no_entry_point_reads_another_tenants_record(
         assert (await gql.data("query($id: ID!) { sale(id: $id) { id } }", {"id": gid}))[
             "sale"
         ] is None
+
+
+async def test_the_event_journal_shows_only_the_callers_tenant(
+    gql: GraphQLClient, other_tenant: OtherTenant
+) -> None:
+    # given a lead created in each tenant (the other tenant's by its fixture)
+    await gql.data(
+        'mutation { createLead(input: {name: "Ours", source: WEBSITE}) { lead { id } } }'
+    )
+    journal = "{ latestEventId events { edges { node { id lead { name } } } } }"
+    # when each tenant reads its journal
+    ours = await gql.data(journal)
+    theirs = await other_tenant.client.data(journal)
+    # then each sees only its own event, and its own newest event ID
+    assert [e["node"]["lead"]["name"] for e in ours["events"]["edges"]] == ["Ours"]
+    assert [e["node"]["lead"]["name"] for e in theirs["events"]["edges"]] == ["Their Secret Lead"]
+    assert ours["latestEventId"] != theirs["latestEventId"]
+    assert theirs["latestEventId"] == other_tenant.ids["Event"]
 
 
 FOREIGN_CHANGES = {
