@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alembic import command
@@ -17,8 +17,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+# Servers and workers that start together all migrate first: one at a time, the others
+# then find the schema current. A transaction lock, released at the upgrade's commit.
+_MIGRATION_LOCK = 7_346_551_201
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 

@@ -4,6 +4,7 @@ Each test here runs on its own throwaway database, created on the same server as
 test database and dropped afterwards, so the shared test database is never touched.
 """
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -95,3 +96,22 @@ def test_every_table_belongs_to_a_tenant(table: str) -> None:
     tenant_id = columns["tenant_id"]
     assert not tenant_id.nullable
     assert {fk.target_fullname for fk in tenant_id.foreign_keys} == {"tenants.id"}
+
+
+async def test_processes_starting_together_migrate_one_at_a_time(
+    empty_database: AsyncEngine,
+) -> None:
+    # given two more engines on the same empty database, as if three processes started
+    others = [
+        create_engine(empty_database.url.render_as_string(hide_password=False), pool_size=1)
+        for _ in range(2)
+    ]
+    try:
+        # when all three upgrade at once
+        upgrades = (migrations.upgrade(engine) for engine in [empty_database, *others])
+        await asyncio.wait_for(asyncio.gather(*upgrades), 60)
+    finally:
+        for engine in others:
+            await engine.dispose()
+    # then none failed, and the schema is whole
+    assert await _tables(empty_database) >= MODEL_TABLES
