@@ -1,11 +1,14 @@
 """The ASGI app, and `python -m server`: set up the database, then serve.
 
 `make run` calls `main()`: it starts the embedded PostgreSQL unless DATABASE_URL is set,
-applies migrations, loads demo data into an empty embedded database, and serves GraphiQL.
+applies migrations, loads demo data into an empty embedded database, and serves GraphiQL
+(on the embedded database it also runs the worker; see CRM_RUN_WORKER). `python -m server
+worker` runs the worker alone: webhook deliveries and the journal's retention.
 """
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -17,13 +20,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from db import migrations
 from db.database import Database, app_login_url, create_engine
 from db.embedded import start_embedded_postgres
 from db.models import DEFAULT_TENANT_ID
 from domain.errors import DomainError
+from realtime.listener import listener_dsn
+from realtime.live import LiveUpdates
 from resolvers.context import AppServices
 from schema.root import schema
 from services.ai.factory import build_scorer
@@ -33,8 +38,11 @@ from services.tokens import TokenVerifier
 from services.users import admin_key, bootstrap_admin_key
 from settings import Settings, SettingsError, load_settings
 from web.documents import DocumentCache, Limits
+from web.graceful_server import GracefulServer
 from web.graphql_http import GraphQLEndpoint
+from web.graphql_ws import GraphQLWebSocketEndpoint
 from web.rate_limit import RateLimiter
+from worker.runner import InProcessWorker, Worker
 
 log = logging.getLogger("crm")
 
@@ -48,11 +56,17 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         statement_timeout_ms=settings.statement_timeout_ms,
     )
     db = Database(engine)
+    live = LiveUpdates(
+        db=db,
+        settings=settings.realtime,
+        listener_dsn=listener_dsn(settings.app_database_url or app_login_url(database_url)),
+    )
     services = AppServices(
         db=db,
         settings=settings,
         scorer=build_scorer(settings.ai),
         tokens=TokenVerifier(settings.jwt) if settings.jwt.enabled else None,
+        live=live,
     )
     limits = Limits(
         max_tokens=settings.max_query_tokens,
@@ -61,12 +75,14 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         max_cost=settings.max_query_cost,
         introspection=settings.introspection,
     )
+    documents = DocumentCache(schema._schema, limits)
     endpoint = GraphQLEndpoint(
         schema=schema,
         services=services,
-        documents=DocumentCache(schema._schema, limits),
+        documents=documents,
         limiter=_rate_limiter(settings),
     )
+    subscriptions = GraphQLWebSocketEndpoint(schema=schema, services=services, documents=documents)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -76,21 +92,30 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    worker = InProcessWorker(settings, database_url)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        worker.start()
+        await live.start()
         yield
+        await worker.stop()
+        await subscriptions.shutdown()  # done already when served by GracefulServer
+        await live.stop()
         await services.scorer.aclose()
         await db.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", subscriptions.handle),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
         middleware=_cors(settings),
     )
     app.state.services = services
+    app.state.subscriptions = subscriptions
     return app
 
 
@@ -156,6 +181,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="set up the database and serve (the default)")
+    commands.add_parser(
+        "worker", help="migrate, then deliver webhooks and prune the journal until stopped"
+    )
     create = commands.add_parser("create-admin", help="print a new API key for an admin")
     create.add_argument("email", help="the admin's e-mail; the admin is created if missing")
     create.add_argument(
@@ -172,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"Configuration error: {error}")
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job otherwise
     database_url = _database_url(settings)
     if arguments.command == "create-admin":
         try:
@@ -179,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
             print(key, flush=True)
         except DomainError as refusal:
             sys.exit(f"create-admin: {refusal}")
+        return
+    if arguments.command == "worker":
+        work(settings, database_url)
         return
     serve(settings, database_url)
 
@@ -195,8 +227,9 @@ def serve(settings: Settings, database_url: str) -> None:
     if dev_key is not None:
         print(_DEV_KEY_BANNER.format(key=dev_key), flush=True)
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
-    uvicorn.run(
-        create_app(settings, database_url),
+    app = create_app(settings, database_url)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -204,6 +237,28 @@ def serve(settings: Settings, database_url: str) -> None:
         log_level=settings.log_level.lower(),
         proxy_headers=False,
     )
+    # Subscriptions end with `complete` and close 1001 before uvicorn closes the rest.
+    server = GracefulServer(config, before_shutdown=app.state.subscriptions.shutdown)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+        server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's own exit status when it cannot start
+
+
+def work(settings: Settings, database_url: str) -> None:
+    """`python -m server worker`: migrate, then run jobs until SIGINT or SIGTERM."""
+
+    async def migrate_then_work() -> None:
+        engine = create_engine(database_url, pool_size=1)
+        try:
+            await migrations.upgrade(engine)
+        finally:
+            await engine.dispose()
+        print("Worker: delivering webhooks and pruning the event journal.", flush=True)
+        await Worker(settings, database_url).run(install_signal_handlers=True)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the worker took over signals
+        asyncio.run(migrate_then_work())
 
 
 _DEV_KEY_BANNER = """

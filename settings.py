@@ -68,6 +68,11 @@ class RealtimeSettings:
     queue_size: int = 200  # events waiting per subscription before it is ended
     ping_interval_seconds: float = 20.0
     connection_init_timeout_seconds: float = 10.0
+    pong_timeout_seconds: float = 10.0  # a server ping unanswered this long closes (4499)
+    pipeline_interval_seconds: float = 1.0  # pipelineUpdated at most this often per tenant
+    listener_retry_seconds: float = 0.5  # first wait before the listener reconnects (doubles)
+    listener_keepalive_seconds: float = 15.0  # the listener checks its connection this often
+    credential_recheck_seconds: float = 60.0  # a revoked key's socket closes within this (4403)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,24 @@ class WebhookSettings:
 
     allow_private_addresses: bool = False
     timeout_seconds: float = 10.0
+    # The wait before the 2nd attempt; each later wait doubles (up to 240 times this), with
+    # jitter. 60 s and 14 attempts spread a delivery over about a day.
+    retry_base_seconds: float = 60.0
+    max_attempts: int = 14
+    # An endpoint is disabled when this many deliveries in a row failed every attempt.
+    disable_after_failures: int = 5
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The worker (`python -m server worker`): webhook deliveries and journal retention."""
+
+    run_in_server: str = "auto"  # "on", "off", or "auto": on for the embedded database only
+    concurrency: int = 10
+    heartbeat_seconds: float = 10.0  # a worker silent for 3 heartbeats is presumed dead
+
+    def runs_in_server(self, *, embedded_database: bool) -> bool:
+        return self.run_in_server == "on" or (self.run_in_server == "auto" and embedded_database)
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,7 @@ class Settings:
     event_retention_days: int = 7
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -141,10 +165,35 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         connection_init_timeout_seconds=reader.number(
             "CRM_WS_INIT_TIMEOUT_SECONDS", 10.0, low=0.1, high=600.0
         ),
+        pong_timeout_seconds=reader.number(
+            "CRM_WS_PONG_TIMEOUT_SECONDS", 10.0, low=0.1, high=600.0
+        ),
+        pipeline_interval_seconds=reader.number(
+            "CRM_WS_PIPELINE_INTERVAL_SECONDS", 1.0, low=0.05, high=3600.0
+        ),
+        listener_retry_seconds=reader.number(
+            "CRM_WS_LISTENER_RETRY_SECONDS", 0.5, low=0.01, high=60.0
+        ),
+        listener_keepalive_seconds=reader.number(
+            "CRM_WS_LISTENER_KEEPALIVE_SECONDS", 15.0, low=0.1, high=3600.0
+        ),
+        credential_recheck_seconds=reader.number(
+            "CRM_WS_RECHECK_SECONDS", 60.0, low=0.1, high=86400.0
+        ),
     )
     webhooks = WebhookSettings(
         allow_private_addresses=reader.boolean("CRM_WEBHOOK_ALLOW_PRIVATE", False),
         timeout_seconds=reader.number("CRM_WEBHOOK_TIMEOUT_SECONDS", 10.0, low=0.5, high=60.0),
+        retry_base_seconds=reader.number(
+            "CRM_WEBHOOK_RETRY_BASE_SECONDS", 60.0, low=0.05, high=3600.0
+        ),
+        max_attempts=reader.integer("CRM_WEBHOOK_MAX_ATTEMPTS", 14, low=1, high=30),
+        disable_after_failures=reader.integer("CRM_WEBHOOK_DISABLE_AFTER", 5, low=1, high=1000),
+    )
+    worker = WorkerSettings(
+        run_in_server=reader.choice("CRM_RUN_WORKER", "AUTO", {"AUTO", "ON", "OFF"}).lower(),
+        concurrency=reader.integer("CRM_WORKER_CONCURRENCY", 10, low=1, high=200),
+        heartbeat_seconds=reader.number("CRM_WORKER_HEARTBEAT_SECONDS", 10.0, low=0.2, high=300.0),
     )
     if ai.base_url is not None and ai.model is None:
         raise SettingsError("CRM_AI_BASE_URL is set but CRM_AI_MODEL is not: name the model too")
@@ -173,6 +222,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         event_retention_days=reader.integer("CRM_EVENT_RETENTION_DAYS", 7, low=7, high=3650),
         realtime=realtime,
         webhooks=webhooks,
+        worker=worker,
     )
 
 

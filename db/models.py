@@ -28,11 +28,12 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
+from domain.webhooks import DeliveryStatus
 
 DEFAULT_TENANT_ID = 1
 
@@ -351,3 +352,80 @@ class EventRetention(Base):
     pruned_through: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class Webhook(Base):
+    """An endpoint of a tenant that receives its events, each delivery signed with the
+    endpoint's secret.
+
+    Signing needs the secret itself, so it is stored as it is: only the app role reads it,
+    within its tenant, and the API shows it once (createWebhook, rotateWebhookSecret).
+    After a rotation the previous secret signs too, until `previous_secret_expires_at`.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    description: Mapped[str | None] = mapped_column(String(500))
+    # EventType values (`lead.created`, ...); never empty.
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(50)), nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    secret: Mapped[str] = mapped_column(String(100), nullable=False)
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deliveries in a row that failed every attempt; a success resets it.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("cardinality(event_types) > 0", name="some_event_types"),
+        Index("ix_webhooks_tenant_created", "tenant_id", "created_at", "id"),
+    )
+
+
+class WebhookDelivery(Base):
+    """One event on its way to one endpoint: its attempts so far and how the last went.
+
+    `event_id` has no foreign key: retention removes old events, and a delivery's record
+    outlives its event (it is then no longer re-deliverable).
+    """
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    webhook_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    )
+    event_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    event_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"),
+        nullable=False,
+        server_default=DeliveryStatus.PENDING.value,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_response_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_tenant_created", "tenant_id", "created_at", "id"),
+        Index(
+            "ix_webhook_deliveries_tenant_webhook",
+            "tenant_id",
+            "webhook_id",
+            "created_at",
+            "id",
+        ),
+        Index("ix_webhook_deliveries_created_at", "created_at"),
+    )

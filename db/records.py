@@ -9,6 +9,7 @@ from sqlalchemy import Column, Row, Table
 
 from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
+from domain.webhooks import DeliveryStatus
 
 
 class _Record:
@@ -145,3 +146,39 @@ class EventRecord(_Record):
     analysis_id: int | None
     data: dict[str, Any]
     occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRecord(_Record):
+    id: int
+    tenant_id: int
+    url: str
+    description: str | None
+    event_types: list[str]
+    enabled: bool
+    secret: str  # never shown by the API after createWebhook / rotateWebhookSecret
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    consecutive_failures: int
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveryRecord(_Record):
+    id: int
+    tenant_id: int
+    webhook_id: int
+    event_id: int
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_response_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

@@ -19,6 +19,7 @@ class Permission(Enum):
     WORK_LEADS = "work_leads"
     WORK_SALES = "work_sales"
     MANAGE_ACCESS = "manage_access"
+    MANAGE_WEBHOOKS = "manage_webhooks"  # endpoints, their secrets, and their deliveries
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -7,6 +7,7 @@ from typing import TypeAlias
 from strawberry.types import Info as StrawberryInfo
 
 from db.database import Database
+from realtime.live import LiveUpdates
 from resolvers.loaders import Loaders
 from services.ai import Scorer
 from services.scope import Scope
@@ -22,6 +23,7 @@ class AppServices:
     settings: Settings
     scorer: Scorer
     tokens: TokenVerifier | None = None  # None unless JWT sign-in is configured
+    live: LiveUpdates | None = None  # None: no subscriptions served (e.g. CLI commands)
 
     @property
     def analysis_cache_ttl(self) -> timedelta:
@@ -41,6 +43,12 @@ class Context:
     def renew_loaders(self) -> None:
         """Forget everything loaded so far: after a write, later reads must see it."""
         self.loaders = Loaders(self.app.db, self.scope.tenant_id)
+
+    def share_loaders(self, loaders: Loaders) -> None:
+        """Read through loaders other subscribers of the same tenant use too: one event
+        delivered to N subscribers then loads its lead once, not N times. Safe because
+        every role of a tenant sees the same leads and sales."""
+        self.loaders = loaders
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]

@@ -12,7 +12,10 @@ from domain.global_ids import to_global_id
 from resolvers.errors import BadRequest
 
 NODE_TYPES = frozenset(
-    {"Lead", "LeadAnalysis", "LeadMessage", "Sale", "User", "ApiKey", "AuditEntry", "Event"}
+    {
+        *("Lead", "LeadAnalysis", "LeadMessage", "Sale", "User", "ApiKey", "AuditEntry", "Event"),
+        *("Webhook", "WebhookDelivery"),
+    }
 )
 
 # A positive BIGINT in plain ASCII digits: no sign, space, underscore or leading zero.

@@ -14,6 +14,7 @@ from aiodataloader import DataLoader as _DataLoader
 from db.database import Database
 from db.keyset import Page, PageRequest
 from db.queries import access, analyses, audit, events, leads, messages, sales, stage_changes
+from db.queries import webhooks as webhook_rows
 from db.records import (
     AnalysisRecord,
     ApiKeyRecord,
@@ -24,6 +25,8 @@ from db.records import (
     SaleRecord,
     StageChangeRecord,
     UserRecord,
+    WebhookDeliveryRecord,
+    WebhookRecord,
 )
 
 K = TypeVar("K")
@@ -86,6 +89,14 @@ class Loaders:
         return DataLoader(self._events)
 
     @cached_property
+    def webhook_by_id(self) -> DataLoader[int, WebhookRecord | None]:
+        return DataLoader(self._webhooks)
+
+    @cached_property
+    def webhook_delivery_by_id(self) -> DataLoader[int, WebhookDeliveryRecord | None]:
+        return DataLoader(self._webhook_deliveries)
+
+    @cached_property
     def sale_by_lead(self) -> DataLoader[int, SaleRecord | None]:
         return DataLoader(self._sales_by_lead)
 
@@ -143,6 +154,18 @@ class Loaders:
     async def _events(self, ids: list[int]) -> list[EventRecord | None]:
         async with self._db.read() as conn:
             rows = await events.get_many(conn, tenant_id=self._tenant_id, event_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _webhooks(self, ids: list[int]) -> list[WebhookRecord | None]:
+        async with self._db.read() as conn:
+            rows = await webhook_rows.get_webhooks(conn, tenant_id=self._tenant_id, webhook_ids=ids)
+        return _in_key_order(ids, {r.id: r for r in rows})
+
+    async def _webhook_deliveries(self, ids: list[int]) -> list[WebhookDeliveryRecord | None]:
+        async with self._db.read() as conn:
+            rows = await webhook_rows.get_deliveries(
+                conn, tenant_id=self._tenant_id, delivery_ids=ids
+            )
         return _in_key_order(ids, {r.id: r for r in rows})
 
     async def _sales_by_lead(self, lead_ids: list[int]) -> list[SaleRecord | None]:

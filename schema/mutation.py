@@ -6,11 +6,25 @@ import strawberry
 
 from domain.access import Permission
 from resolvers import access, mutations
+from resolvers import webhooks as webhook_mutations
 from resolvers.context import Info
 from schema import access_inputs, inputs
 from schema.access import ApiKeyPayload, CreateApiKeyPayload, UserPayload
 from schema.payloads import AnalyzeLeadPayload, LeadPayload, SalePayload, TransferLeadPayload
 from schema.permissions import needs
+from schema.webhook_inputs import (
+    CreateWebhookInput,
+    DeleteWebhookInput,
+    RedeliverWebhookEventInput,
+    RotateWebhookSecretInput,
+    UpdateWebhookInput,
+)
+from schema.webhooks import (
+    DeleteWebhookPayload,
+    WebhookDeliveryPayload,
+    WebhookPayload,
+    WebhookSecretPayload,
+)
 
 _INPUT = strawberry.argument(description="The change to make; its type describes each field.")
 
@@ -139,3 +153,56 @@ class Mutation:
         self, info: Info, input: Annotated[access_inputs.RevokeApiKeyInput, _INPUT]
     ) -> Any:
         return await access.revoke_api_key(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description=(
+            "Register an endpoint for events; the payload's secret (for verifying signatures) "
+            "is the only time it is shown."
+        ),
+        graphql_type=WebhookSecretPayload,
+    )
+    async def create_webhook(self, info: Info, input: Annotated[CreateWebhookInput, _INPUT]) -> Any:
+        return await webhook_mutations.create_webhook(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description="Change an endpoint's URL, events or description, or disable or enable it.",
+        graphql_type=WebhookPayload,
+    )
+    async def update_webhook(self, info: Info, input: Annotated[UpdateWebhookInput, _INPUT]) -> Any:
+        return await webhook_mutations.update_webhook(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description="Delete an endpoint and its deliveries; nothing more is sent to it.",
+        graphql_type=DeleteWebhookPayload,
+    )
+    async def delete_webhook(self, info: Info, input: Annotated[DeleteWebhookInput, _INPUT]) -> Any:
+        return await webhook_mutations.delete_webhook(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description=(
+            "A new signing secret, shown only in the payload; the old one keeps signing too "
+            "for 24 hours, while receivers switch."
+        ),
+        graphql_type=WebhookSecretPayload,
+    )
+    async def rotate_webhook_secret(
+        self, info: Info, input: Annotated[RotateWebhookSecretInput, _INPUT]
+    ) -> Any:
+        return await webhook_mutations.rotate_webhook_secret(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description=(
+            "Send a delivery's event to its endpoint again, as a new delivery (the event "
+            "keeps its id, so receivers that already have it can drop it)."
+        ),
+        graphql_type=WebhookDeliveryPayload,
+    )
+    async def redeliver_webhook_event(
+        self, info: Info, input: Annotated[RedeliverWebhookEventInput, _INPUT]
+    ) -> Any:
+        return await webhook_mutations.redeliver_webhook_event(info, input)

@@ -9,6 +9,7 @@ from resolvers import access, audit, events, leads, nodes, pipeline, sales
 from resolvers.context import Info
 from resolvers.events import DEFAULT_EVENTS_PAGE
 from resolvers.pagination import PageArgs
+from resolvers.webhooks import all_webhooks, webhook_deliveries
 from schema.access import ApiKey, User
 from schema.audit import AuditEntryConnection
 from schema.audit_inputs import AuditLogFilter
@@ -20,6 +21,8 @@ from schema.node import Node
 from schema.permissions import needs
 from schema.pipeline import PipelineStats
 from schema.sales import Sale, SaleConnection
+from schema.webhook_inputs import DeliveryStatus
+from schema.webhooks import Webhook, WebhookDeliveryConnection
 
 _FIRST = strawberry.argument(description="Page forward: at most this many (0-100, default 20).")
 _AFTER = strawberry.argument(description="Start after this cursor.")
@@ -186,3 +189,31 @@ class Query:
     async def latest_event_id(self, info: Info) -> strawberry.ID | None:
         found = await events.latest_event_id(info)
         return None if found is None else strawberry.ID(found)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description="Every webhook of this tenant, disabled ones too, oldest first.",
+        graphql_type=list[Webhook],
+    )
+    async def webhooks(self, info: Info) -> Any:
+        return await all_webhooks(info)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.MANAGE_WEBHOOKS),
+        description="Webhook deliveries, newest first: what was sent, and how it went.",
+        graphql_type=WebhookDeliveryConnection,
+    )
+    async def webhook_deliveries(
+        self,
+        info: Info,
+        webhook_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this webhook's.")
+        ] = None,
+        status: Annotated[
+            DeliveryStatus | None, strawberry.argument(description="Only those in this status.")
+        ] = None,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> Any:
+        page = PageArgs(first=first, after=after)
+        return await webhook_deliveries(info, webhook_id=webhook_id, status=status, page=page)

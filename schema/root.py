@@ -10,9 +10,15 @@ from schema.leads import Lead, LeadMessage
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.sales import Sale
+from schema.subscription import Subscription
+from schema.webhooks import Webhook, WebhookDelivery
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Lead, LeadAnalysis, LeadMessage, Sale, User, ApiKey, AuditEntry, Event],
+    subscription=Subscription,
+    types=[
+        *(Lead, LeadAnalysis, LeadMessage, Sale, User, ApiKey, AuditEntry, Event),
+        *(Webhook, WebhookDelivery),
+    ],
 )

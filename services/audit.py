@@ -28,6 +28,8 @@ class Entity(StrEnum):
     SALE = "Sale"
     USER = "User"
     API_KEY = "ApiKey"
+    WEBHOOK = "Webhook"
+    WEBHOOK_DELIVERY = "WebhookDelivery"
 
 
 class Action(StrEnum):
@@ -44,6 +46,12 @@ class Action(StrEnum):
     USER_DEACTIVATED = "user.deactivated"
     API_KEY_ISSUED = "api_key.issued"
     API_KEY_REVOKED = "api_key.revoked"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_DELETED = "webhook.deleted"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"  # noqa: S105 - an action, not a secret
+    WEBHOOK_DISABLED = "webhook.disabled"  # by the worker, after deliveries kept failing
+    WEBHOOK_REDELIVERED = "webhook.redelivered"  # an admin asked for a new delivery
 
 
 # What an entry may show of each entity: bookkeeping (ids, timestamps) and secrets never.

@@ -2,7 +2,8 @@
 
 Call `record` on the connection of the change, after its last row lock is taken and
 right before the transaction ends: the event takes the tenant's journal lock (held to
-commit), and so the change and its event commit or roll back together.
+commit), and so the change and its event commit or roll back together. The event's
+webhook deliveries (services/webhooks/deliveries.enqueue) are made on the same connection.
 """
 
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from db.queries import events as event_rows
 from domain.events import EventType
 from services.audit import Json, json_safe
 from services.scope import Scope
+from services.webhooks import deliveries as webhook_deliveries
 
 
 async def record(
@@ -25,8 +27,8 @@ async def record(
     analysis_id: int | None = None,
     data: Mapping[str, object] | None = None,
 ) -> int:
-    """Append one event of the scope's tenant; its id."""
-    return await event_rows.append(
+    """Append one event of the scope's tenant, with its webhook deliveries; its id."""
+    event_id = await event_rows.append(
         conn,
         values={
             "tenant_id": scope.tenant_id,
@@ -37,6 +39,10 @@ async def record(
             "data": _json(data or {}),
         },
     )
+    await webhook_deliveries.enqueue(
+        conn, tenant_id=scope.tenant_id, event_id=event_id, event_type=event_type.value
+    )
+    return event_id
 
 
 def _json(data: Mapping[str, object]) -> dict[str, Json | list[Json]]:

@@ -33,6 +33,8 @@ from tests.databases import drop_database
 TEST_DATABASE = f"crm_test_{os.getpid()}"
 _TABLES = "audit_log, stage_changes, lead_messages, sales, lead_analyses, leads"
 _JOURNAL_TABLES = "events"
+# Deliveries, their endpoints and the job queue (the tests start their own workers).
+_WEBHOOK_TABLES = "webhook_deliveries, webhooks, procrastinate.procrastinate_jobs"
 
 
 async def _fresh_database(url: str) -> None:
@@ -40,6 +42,7 @@ async def _fresh_database(url: str) -> None:
     engine = create_engine(url, pool_size=1)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("DROP SCHEMA IF EXISTS procrastinate CASCADE"))  # job queue
         await conn.execute(text("CREATE SCHEMA public"))
     await migrations.upgrade(engine)
     await engine.dispose()
@@ -63,7 +66,7 @@ def settings() -> Settings:
     # The suite sends far more requests with its one admin key than any person would: the
     # rate limiter stays on, out of the way (tests/http/test_abuse_limits.py tests it).
     return dataclasses.replace(
-        load_settings({}),
+        load_settings({"CRM_RUN_WORKER": "off"}),  # tests run their own workers
         database_url=None,
         demo_data=False,
         rate_limit_per_minute=1_000_000,
@@ -174,6 +177,7 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
         # Event ids keep counting: running servers remember the newest id they delivered.
         await conn.execute(text(f"TRUNCATE {_JOURNAL_TABLES}"))
+        await conn.execute(text(f"TRUNCATE {_WEBHOOK_TABLES} CASCADE"))
 
 
 _engines: dict[str, AsyncEngine] = {}

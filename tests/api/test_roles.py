@@ -51,6 +51,14 @@ MATRIX: dict[str, tuple[bool, bool, bool, bool]] = {
     "analyzeLead":       (Y,    Y,      N,    N),
     "transferLead":      (Y,    Y,      N,    N),
     "changeSaleStage":   (Y,    N,      Y,    N),
+    # Beyond the contract: webhooks, for admins only (MANAGE_WEBHOOKS).
+    "webhooks":              (Y,    N,      N,    N),
+    "webhookDeliveries":     (Y,    N,      N,    N),
+    "createWebhook":         (Y,    N,      N,    N),
+    "updateWebhook":         (Y,    N,      N,    N),
+    "deleteWebhook":         (Y,    N,      N,    N),
+    "rotateWebhookSecret":   (Y,    N,      N,    N),
+    "redeliverWebhookEvent": (Y,    N,      N,    N),
 }
 # fmt: on
 
@@ -74,8 +82,23 @@ WORLD = """
       }
     }
   }
+  webhooks { id url description previousSecretExpiresAt }
+  webhookDeliveries(first: 100) { totalCount }
 }
 """
+# Root fields this API adds to the contract; the table covers them too.
+ADDITIONS = {
+    "webhooks",
+    "webhookDeliveries",
+    "createWebhook",
+    "updateWebhook",
+    "deleteWebhook",
+    "rotateWebhookSecret",
+    "redeliverWebhookEvent",
+}
+# example.com's address: public, so the session's server accepts it as a webhook URL.
+# Nothing is sent there: no worker runs in these tests.
+PUBLIC_URL = "https://93.184.215.14/hooks/crm"
 
 Prepare = Callable[[GraphQLClient], Awaitable[Json]]
 
@@ -91,6 +114,24 @@ async def _a_lead(gql: GraphQLClient) -> Json:
 async def _a_sale(gql: GraphQLClient) -> Json:
     _lead, sale = await transferred_lead(gql, messages=1)
     return {"id": sale["id"]}
+
+
+async def _a_webhook(gql: GraphQLClient) -> Json:
+    made = await gql.data(
+        "mutation($url: String!) { createWebhook(input: {url: $url, eventTypes: [LEAD_CREATED]}) "
+        "{ webhook { id } } }",
+        {"url": PUBLIC_URL},
+    )
+    webhook: Json = made["createWebhook"]["webhook"]
+    return webhook
+
+
+async def _a_delivery(gql: GraphQLClient) -> Json:
+    await _a_webhook(gql)
+    await create_lead(gql)
+    found = await gql.data("{ webhookDeliveries(first: 1) { edges { node { id } } } }")
+    delivery: Json = found["webhookDeliveries"]["edges"][0]["node"]
+    return delivery
 
 
 def _input(target: Prepare, id_as: str | None = None, **values: Any) -> Prepare:
@@ -148,6 +189,25 @@ OPERATIONS = [
     _mutation("analyzeLead", "AnalyzeLeadInput", _for_lead()),
     _mutation("transferLead", "TransferLeadInput", _input(_an_eligible_lead, "leadId")),
     _mutation("changeSaleStage", "ChangeSaleStageInput", _input(_a_sale, "saleId", stage="KYC")),
+    Operation("webhooks", "{ webhooks { id } }", _a_webhook),
+    Operation(
+        "webhookDeliveries",
+        "{ webhookDeliveries { totalCount edges { node { id } } } }",
+        _a_delivery,
+    ),
+    _mutation(
+        "createWebhook",
+        "CreateWebhookInput",
+        _input(_nothing, url=PUBLIC_URL, eventTypes=["LEAD_CREATED"]),
+    ),
+    _mutation(
+        "updateWebhook", "UpdateWebhookInput", _input(_a_webhook, "webhookId", description="x")
+    ),
+    _mutation("deleteWebhook", "DeleteWebhookInput", _input(_a_webhook, "webhookId")),
+    _mutation("rotateWebhookSecret", "RotateWebhookSecretInput", _input(_a_webhook, "webhookId")),
+    _mutation(
+        "redeliverWebhookEvent", "RedeliverWebhookEventInput", _input(_a_delivery, "deliveryId")
+    ),
 ]
 
 
@@ -274,8 +334,8 @@ def test_the_table_has_a_row_for_every_root_field_of_the_contract() -> None:
     contract = build_schema(CONTRACT.read_text())
     roots = [contract.query_type, contract.mutation_type]
     fields = {name for root in roots if root is not None for name in root.fields}
-    assert set(MATRIX) == fields
-    assert {operation.field for operation in OPERATIONS} == fields
+    assert set(MATRIX) == fields | ADDITIONS
+    assert {operation.field for operation in OPERATIONS} == fields | ADDITIONS
 
 
 def test_every_root_field_declares_the_permission_it_needs() -> None:

@@ -1,0 +1,111 @@
+"""Live updates of one server process: the hub, the event listener and the figures ticker.
+
+Built once in `create_app`; the app's lifespan starts it and stops it. Subscriptions
+open mailboxes through it.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Collection
+
+from db.database import Database
+from db.queries import events as event_rows
+from db.records import EventRecord
+from db.tenancy import acting_for
+from realtime.figures import PipelineTicker
+from realtime.hub import EventFilter, Hub, Mailbox
+from realtime.listener import EventListener
+from settings import RealtimeSettings
+
+_PAGE = 500
+
+
+class LiveUpdates:
+    def __init__(self, *, db: Database, settings: RealtimeSettings, listener_dsn: str) -> None:
+        self._db = db
+        self._queue_size = settings.queue_size
+        self.hub = Hub(queue_size=settings.queue_size)
+        self.figures = PipelineTicker(
+            hub=self.hub, db=db, interval_seconds=settings.pipeline_interval_seconds
+        )
+        self.listener = EventListener(
+            dsn=listener_dsn,
+            db=db,
+            hub=self.hub,
+            published=self.figures.changed,
+            retry_seconds=settings.listener_retry_seconds,
+            keepalive_seconds=settings.listener_keepalive_seconds,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self.listener.run(), name="crm-event-listener"),
+            asyncio.create_task(self.figures.run(), name="crm-pipeline-figures"),
+        ]
+
+    async def stop(self) -> None:
+        """Every subscription ends; the listener disconnects."""
+        self.hub.end_all()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def events(
+        self,
+        tenant_id: int,
+        accepts: EventFilter,
+        *,
+        types: Collection[str],
+        after_id: int | None = None,
+    ) -> Mailbox:
+        """A mailbox for the tenant's events of `types` that `accepts`: from now on, or,
+        with `after_id`, every one after that event first (from the journal), then on."""
+        if self.hub.seen_through(tenant_id) is None:
+            # The first follower of a tenant: know where its journal stands, so a
+            # listener reconnect can replay from there.
+            with acting_for(tenant_id):
+                async with self._db.read() as conn:
+                    newest = await event_rows.newest_id(conn, tenant_id=tenant_id)
+            self.hub.note(tenant_id, newest)
+        mailbox = self.hub.open_events(tenant_id, accepts)
+        if after_id is not None:
+            # Open first, then read the journal up to where the mailbox began: every
+            # event is in exactly one of the two.
+            began = mailbox.last_event_id or 0
+            try:
+                backlog = await self._backlog(tenant_id, accepts, types, after_id, began)
+            except BaseException:
+                await mailbox.aclose()
+                raise
+            mailbox.resume(after_id, backlog)
+        return mailbox
+
+    async def _backlog(
+        self,
+        tenant_id: int,
+        accepts: EventFilter,
+        types: Collection[str],
+        after_id: int,
+        through_id: int,
+    ) -> list[EventRecord]:
+        """The accepted events in (after_id, through_id]; stops past a full queue."""
+        backlog: list[EventRecord] = []
+        cursor = after_id
+        with acting_for(tenant_id):
+            while cursor < through_id and len(backlog) <= self._queue_size:
+                async with self._db.read() as conn:
+                    rows = await event_rows.after(
+                        conn, tenant_id=tenant_id, after_id=cursor, limit=_PAGE, types=types
+                    )
+                backlog += [row for row in rows if row.id <= through_id and accepts(row)]
+                if len(rows) < _PAGE:
+                    break
+                cursor = rows[-1].id
+        return backlog
+
+    def figures_of(self, tenant_id: int) -> Mailbox:
+        return self.hub.open_figures(tenant_id)

@@ -1,0 +1,1 @@
+"""The worker process: procrastinate jobs for webhook deliveries and journal retention."""
