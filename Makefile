@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema clean
+.PHONY: run test lint typecheck schema bench-fanout clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -27,6 +27,9 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+bench-fanout: $(STAMP)
+	$(BIN)/python -m bench.fanout
 
 schema: $(STAMP)
 	$(BIN)/python -m schema.export > schema.graphql

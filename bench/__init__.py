@@ -1,0 +1,1 @@
+"""Benchmarks: ratios and figures measured in one run, side by side (`make bench-*`)."""
