@@ -36,7 +36,7 @@ import orjson
 import websockets
 from sqlalchemy import text
 
-from bench.service import Service, fresh_database, running_floor, running_service
+from bench.service import Floor, Service, fresh_database, running_floor, running_service
 from db.database import create_engine
 from db.models import DEFAULT_TENANT_ID
 
@@ -168,6 +168,7 @@ class Figures:
     service: Latencies
     floor: Latencies
     bytes_per_subscription: float
+    floor_bytes_per_connection: float
     events_per_second: float
     messages_per_second: float
 
@@ -179,14 +180,16 @@ class Figures:
             f" ms | {s.p50 / max(f.p50, 0.001):.1f}x / "
             f"{s.percentile(0.99) / max(f.percentile(0.99), 0.001):.1f}x "
             f"| {self.bytes_per_subscription / 1024:.0f} KiB "
+            f"| {self.floor_bytes_per_connection / 1024:.0f} KiB "
             f"| {self.events_per_second:,.0f} | {self.messages_per_second:,.0f} |"
         )
 
 
 HEADER = (
     "| subscribers | service p50 / p99 / max | missing | floor p50 / p99 | ratio p50 / p99 "
-    "| memory per subscription | events/s published | messages/s written |\n"
-    "|---|---|---|---|---|---|---|---|"
+    "| memory per subscription | floor memory per connection "
+    "| events/s published | messages/s written |\n"
+    "|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -207,14 +210,17 @@ async def measure_service(service: Service, http: httpx.AsyncClient, count: int)
         events, messages = await burst(service, http, clients)
     finally:
         await close_all(clients)
-    return Figures(count, latencies, Latencies(), memory, events, messages)
+    return Figures(count, latencies, Latencies(), memory, 0.0, events, messages)
 
 
-async def measure_floor(floor_url: str, count: int) -> Latencies:
-    clients = await open_clients(count, lambda: floor_client(floor_url))
-    latencies = Latencies()
+async def measure_floor(floor: Floor, figure: Figures) -> None:
+    """The floor's latencies and memory for as many clients as `figure` had."""
+    before = floor.rss_bytes()
+    clients = await open_clients(figure.subscribers, lambda: floor_client(floor.url))
+    figure.floor_bytes_per_connection = (floor.rss_bytes() - before) / figure.subscribers
+    latencies = figure.floor
     try:
-        async with httpx.AsyncClient(base_url=floor_url, trust_env=False, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=floor.url, trust_env=False, timeout=60) as http:
             for number in range(ROUNDS + 1):
                 key = f"round-{number}"
                 started = time.perf_counter()
@@ -225,7 +231,6 @@ async def measure_floor(floor_url: str, count: int) -> Latencies:
                 await asyncio.sleep(0.2)
     finally:
         await close_all(clients)
-    return latencies
 
 
 async def burst(
@@ -265,9 +270,9 @@ async def run_service(service: Service, counts: Sequence[int]) -> list[Figures]:
         return [await measure_service(service, http, count) for count in counts]
 
 
-async def run_floor(floor_url: str, figures: Sequence[Figures]) -> None:
+async def run_floor(floor: Floor, figures: Sequence[Figures]) -> None:
     for figure in figures:
-        figure.floor = await measure_floor(floor_url, figure.subscribers)
+        await measure_floor(floor, figure)
 
 
 def main() -> None:
@@ -283,8 +288,8 @@ def main() -> None:
         ) as service,
     ):
         figures = asyncio.run(run_service(service, counts))
-    with running_floor() as floor_url:
-        asyncio.run(run_floor(floor_url, figures))
+    with running_floor() as floor:
+        asyncio.run(run_floor(floor, figures))
     print(HEADER)
     for figure in figures:
         print(figure.row())

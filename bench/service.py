@@ -32,17 +32,25 @@ class Service:
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://") + "/graphql"
 
-    def cpu_seconds(self) -> float:
-        """CPU time the server process has used so far (user + system)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def rss_bytes(self) -> int:
+        return rss_bytes(self.pid)
+
+
+@dataclass(frozen=True)
+class Floor:
+    url: str
+    pid: int
 
     def rss_bytes(self) -> int:
-        """The server process's resident memory now."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
+        return rss_bytes(self.pid)
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident memory now."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
 
 
 def server_url() -> str:
@@ -148,8 +156,8 @@ def _until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_floor() -> Iterator[str]:
-    """bench/raw_broadcast.py in a process of its own; its base URL."""
+def running_floor() -> Iterator[Floor]:
+    """bench/raw_broadcast.py in a process of its own."""
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - our own module and a port number
         [sys.executable, "-m", "bench.raw_broadcast", str(port)],
@@ -160,7 +168,7 @@ def running_floor() -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         _until_healthy(url, process)
-        yield url
+        yield Floor(url=url, pid=process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
