@@ -4,18 +4,21 @@ A change marks its tenant; a tick computes the figures once per marked tenant th
 subscribers, and every subscriber of that tenant receives the same object. The first
 change after a quiet spell is answered at once; changes during the following interval
 are gathered into the next tick, which reads the state after all of them.
+
+A tenant is also marked, whatever changed, when someone subscribes (their first
+snapshot) and after the listener replayed the journal (changes it may have missed).
 """
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from db.database import Database
 from db.records import EventRecord
 from db.tenancy import acting_for
 from domain.events import EventType
 from realtime.hub import Hub
-from services.pipeline import pipeline_stats
+from services.pipeline import PipelineStats, pipeline_stats
 from services.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -32,11 +35,23 @@ FIGURE_EVENTS = frozenset(
     }
 )
 
+Compute = Callable[[int], Awaitable[PipelineStats]]
+
+
+def figures_from(db: Database) -> Compute:
+    """The tenant's pipeline figures as the `pipeline` query computes them."""
+
+    async def compute(tenant_id: int) -> PipelineStats:
+        with acting_for(tenant_id):
+            return await pipeline_stats(db=db, scope=Scope(tenant_id=tenant_id))
+
+    return compute
+
 
 class PipelineTicker:
-    def __init__(self, *, hub: Hub, db: Database, interval_seconds: float) -> None:
+    def __init__(self, *, hub: Hub, compute: Compute, interval_seconds: float) -> None:
         self._hub = hub
-        self._db = db
+        self._compute = compute
         self._interval = interval_seconds
         self._changed: set[int] = set()
         self._wake = asyncio.Event()
@@ -46,8 +61,19 @@ class PipelineTicker:
         if self._hub.has_figure_subscribers(tenant_id) and any(
             event.type in FIGURE_EVENTS for event in events
         ):
+            self.refresh(tenant_id)
+
+    def refresh(self, tenant_id: int) -> None:
+        """Send the tenant's figures at the next tick (if anyone follows them)."""
+        if self._hub.has_figure_subscribers(tenant_id):
             self._changed.add(tenant_id)
             self._wake.set()
+
+    def refresh_all(self) -> None:
+        """Every followed tenant's figures at the next tick: after a listener outage,
+        whatever changed meanwhile."""
+        for tenant_id in self._hub.figure_tenants():
+            self.refresh(tenant_id)
 
     async def run(self) -> None:
         while True:
@@ -61,8 +87,7 @@ class PipelineTicker:
         if not self._hub.has_figure_subscribers(tenant_id):
             return
         try:
-            with acting_for(tenant_id):
-                stats = await pipeline_stats(db=self._db, scope=Scope(tenant_id=tenant_id))
+            stats = await self._compute(tenant_id)
         except Exception:
             log.exception("pipeline figures of tenant %s failed; retrying next tick", tenant_id)
             self._changed.add(tenant_id)

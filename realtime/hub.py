@@ -8,6 +8,11 @@ snapshot, so their mailbox keeps only the newest one.
 Each tenant's events are published at most once, in id order: the hub remembers the
 newest event id it has seen per tenant (`seen_through`) and drops anything at or below it,
 so a replay after a listener reconnect can overlap live notifications harmlessly.
+
+Each mailbox also has a floor: where it began, raised to the client's `after` when it
+resumes. Nothing at or below it is delivered, so a client that resumes after an event
+this process has not published yet (its listener lagging or reconnecting) never gets
+that event, or the ones before it, a second time.
 """
 
 import asyncio
@@ -25,8 +30,10 @@ EventFilter = Callable[[EventRecord], bool]
 
 
 class Overflowed(Exception):
-    """The subscriber fell too far behind; it last received the event `last_event_id`
-    (None: nothing yet, and the tenant had no events when it subscribed)."""
+    """The subscriber fell too far behind. `last_event_id`: the last event it received,
+    or, before any, where it began (its `after`, or the tenant's newest event when it
+    subscribed); None only when it received nothing and the tenant had no events then,
+    so everything it missed is in the journal from the oldest kept event."""
 
     def __init__(self, last_event_id: int | None) -> None:
         super().__init__(f"subscription overflowed after event {last_event_id}")
@@ -76,11 +83,15 @@ class Mailbox:
         *,
         accepts: EventFilter | None,
         capacity: int,
-        after_id: int | None,
+        began: int,
     ) -> None:
         self.tenant_id = tenant_id
         self.accepts = accepts  # None: the pipeline figures mailbox
-        self.last_event_id = after_id
+        # The tenant's newest event this process had published when the mailbox opened
+        # (0: none): later events come live, earlier ones only from a `resume` backlog.
+        self.began = began
+        self.last_event_id: int | None = began or None
+        self._floor = began  # nothing at or below it is delivered
         self._hub = hub
         self._capacity = capacity
         self._items: deque[Delivery] = deque()
@@ -90,7 +101,7 @@ class Mailbox:
 
     def offer(self, delivery: Delivery) -> None:
         """Never waits: a full mailbox is ended as overflowed (figures: replaced)."""
-        if self._ended or self._overflowed:
+        if self._ended or self._overflowed or self._below_floor(delivery):
             return
         if self.accepts is None:
             self._items.clear()
@@ -104,10 +115,14 @@ class Mailbox:
 
     def resume(self, after_id: int, backlog: list[EventRecord]) -> None:
         """Deliver `backlog` (the accepted events after `after_id` up to where this
-        mailbox began, oldest first) before anything published since."""
+        mailbox began, oldest first) before anything published since; nothing at or
+        below `after_id` (the client has it) is delivered, now or later."""
         self.last_event_id = after_id
+        self._floor = max(self._floor, after_id)
+        kept = [item for item in self._items if not self._below_floor(item)]
         batch = Batch(self.tenant_id)
-        self._items.extendleft(Delivery(event, batch) for event in reversed(backlog))
+        backlog = [event for event in backlog if event.id > after_id]
+        self._items = deque([*(Delivery(event, batch) for event in backlog), *kept])
         if len(self._items) > self._capacity:
             self._overflowed = True
             self._items.clear()
@@ -143,6 +158,10 @@ class Mailbox:
         self._items.clear()
         self._hub.close(self)
 
+    def _below_floor(self, delivery: Delivery) -> bool:
+        root = delivery.root
+        return isinstance(root, EventRecord) and root.id <= self._floor
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -162,13 +181,13 @@ class Hub:
             tenant_id,
             accepts=accepts,
             capacity=self._queue_size,
-            after_id=self._seen.get(tenant_id) or None,
+            began=self._seen.get(tenant_id, 0),
         )
         self._events[tenant_id].add(mailbox)
         return mailbox
 
     def open_figures(self, tenant_id: int) -> Mailbox:
-        mailbox = Mailbox(self, tenant_id, accepts=None, capacity=1, after_id=None)
+        mailbox = Mailbox(self, tenant_id, accepts=None, capacity=1, began=0)
         self._figures[tenant_id].add(mailbox)
         return mailbox
 
@@ -192,6 +211,10 @@ class Hub:
 
     def has_figure_subscribers(self, tenant_id: int) -> bool:
         return tenant_id in self._figures
+
+    def figure_tenants(self) -> list[int]:
+        """Tenants someone follows the pipeline figures of."""
+        return sorted(self._figures)
 
     def followed_tenants(self) -> list[int]:
         """Tenants someone subscribes to, events or figures."""

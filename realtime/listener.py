@@ -5,7 +5,9 @@ process made the change. The listener gathers the notifications that arrived tog
 reads those events with one query per tenant (skipping tenants nobody here follows), and
 publishes them. When the connection is lost (the server ends it, or a keep-alive query
 fails) it reconnects with a growing back-off, and first replays every followed tenant's
-journal from the newest event it published: nothing is lost and nothing repeats.
+journal from the newest event it published: nothing is lost and nothing repeats. After
+each replay the pipeline figures of every tenant followed for them are sent again, since
+whatever changed meanwhile may have moved them.
 """
 
 import asyncio
@@ -33,6 +35,23 @@ _MAX_RETRY_SECONDS = 10.0
 Published = Callable[[int, list[EventRecord]], None]
 
 
+class ReconnectHold:
+    """For tests only: keeps a listener that lost its connection from reconnecting until
+    `release()`, so changes are certain to be made while it is down. `reached` is set
+    once the listener waits on it."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait(self) -> None:
+        self.reached.set()
+        await self._released.wait()
+
+
 def listener_dsn(app_url: str) -> str:
     """A plain postgresql:// DSN for asyncpg from any URL form the settings accept."""
     url = make_url(async_url(app_url)).set(drivername="postgresql")
@@ -51,6 +70,7 @@ class EventListener:
         db: Database,
         hub: Hub,
         published: Published,
+        replayed: Callable[[], None],
         retry_seconds: float,
         keepalive_seconds: float,
     ) -> None:
@@ -58,6 +78,7 @@ class EventListener:
         self._db = db
         self._hub = hub
         self._published = published
+        self._replayed = replayed
         self._retry = retry_seconds
         self._keepalive = keepalive_seconds
         self._pending: list[tuple[int, int]] = []
@@ -66,6 +87,13 @@ class EventListener:
         self._conn: Any = None
         self.connections = 0  # how many times it has connected (tests watch reconnects)
         self.connected = asyncio.Event()
+        self._hold: ReconnectHold | None = None
+
+    def hold_reconnect(self) -> ReconnectHold:
+        """For tests only (nothing else calls it): the next reconnect waits until the
+        returned hold is released."""
+        self._hold = ReconnectHold()
+        return self._hold
 
     @property
     def backend_pid(self) -> int | None:
@@ -96,6 +124,9 @@ class EventListener:
                     conn.terminate()
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_SECONDS)
+            if self._hold is not None:
+                hold, self._hold = self._hold, None
+                await hold.wait()
 
     async def _connect(self) -> Any:
         conn = await asyncpg.connect(
@@ -129,10 +160,16 @@ class EventListener:
             await self._deliver(pending)
 
     async def _replay(self) -> None:
-        """Everything each followed tenant may have missed while nobody listened."""
+        """Everything each followed tenant may have missed while nobody listened; then
+        fresh pipeline figures for every tenant whose figures are followed."""
         self._hub.forget_unfollowed()
         for tenant_id in self._hub.followed_tenants():
             after_id = self._hub.seen_through(tenant_id)
+            if after_id is None:
+                # Followed for its figures only, nothing published yet: know where its
+                # journal stands, so the next replay starts from there.
+                self._hub.note(tenant_id, await self._newest(tenant_id))
+                continue
             while after_id is not None:
                 with acting_for(tenant_id):
                     async with self._db.read() as conn:
@@ -141,6 +178,12 @@ class EventListener:
                         )
                 self._publish(tenant_id, rows)
                 after_id = rows[-1].id if len(rows) == _REPLAY_PAGE else None
+        self._replayed()
+
+    async def _newest(self, tenant_id: int) -> int:
+        with acting_for(tenant_id):
+            async with self._db.read() as conn:
+                return await event_rows.newest_id(conn, tenant_id=tenant_id)
 
     async def _deliver(self, notified: Sequence[tuple[int, int]]) -> None:
         """One query per followed tenant for this batch; the rest are only noted."""

@@ -12,7 +12,7 @@ from db.database import Database
 from db.queries import events as event_rows
 from db.records import EventRecord
 from db.tenancy import acting_for
-from realtime.figures import PipelineTicker
+from realtime.figures import PipelineTicker, figures_from
 from realtime.hub import EventFilter, Hub, Mailbox
 from realtime.listener import EventListener
 from settings import RealtimeSettings
@@ -26,13 +26,16 @@ class LiveUpdates:
         self._queue_size = settings.queue_size
         self.hub = Hub(queue_size=settings.queue_size)
         self.figures = PipelineTicker(
-            hub=self.hub, db=db, interval_seconds=settings.pipeline_interval_seconds
+            hub=self.hub,
+            compute=figures_from(db),
+            interval_seconds=settings.pipeline_interval_seconds,
         )
         self.listener = EventListener(
             dsn=listener_dsn,
             db=db,
             hub=self.hub,
             published=self.figures.changed,
+            replayed=self.figures.refresh_all,
             retry_seconds=settings.listener_retry_seconds,
             keepalive_seconds=settings.listener_keepalive_seconds,
         )
@@ -63,7 +66,9 @@ class LiveUpdates:
         after_id: int | None = None,
     ) -> Mailbox:
         """A mailbox for the tenant's events of `types` that `accepts`: from now on, or,
-        with `after_id`, every one after that event first (from the journal), then on."""
+        with `after_id`, every one after that event first (from the journal), then on.
+        Either way nothing at or below `after_id` comes, even if this process publishes
+        it only later (its listener behind the journal)."""
         if self.hub.seen_through(tenant_id) is None:
             # The first follower of a tenant: know where its journal stands, so a
             # listener reconnect can replay from there.
@@ -74,10 +79,11 @@ class LiveUpdates:
         mailbox = self.hub.open_events(tenant_id, accepts)
         if after_id is not None:
             # Open first, then read the journal up to where the mailbox began: every
-            # event is in exactly one of the two.
-            began = mailbox.last_event_id or 0
+            # event is in exactly one of the two. When the client is ahead of this
+            # process (after_id > began) there is no backlog, and the mailbox's floor
+            # holds back what the listener still has to publish up to after_id.
             try:
-                backlog = await self._backlog(tenant_id, accepts, types, after_id, began)
+                backlog = await self._backlog(tenant_id, accepts, types, after_id, mailbox.began)
             except BaseException:
                 await mailbox.aclose()
                 raise
@@ -108,4 +114,8 @@ class LiveUpdates:
         return backlog
 
     def figures_of(self, tenant_id: int) -> Mailbox:
-        return self.hub.open_figures(tenant_id)
+        """A mailbox of the tenant's pipeline figures: a first snapshot soon (read after
+        it opened, so no change made before is missed), then one after changes."""
+        mailbox = self.hub.open_figures(tenant_id)
+        self.figures.refresh(tenant_id)
+        return mailbox

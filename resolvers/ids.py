@@ -51,7 +51,7 @@ def decode_id(global_id: str, type_name: str) -> int:
     """The database id of a `type_name` ID; InvalidId if it is garbage or of another type."""
     found_type, db_id = parse_global_id(global_id)
     if found_type != type_name:
-        raise InvalidId(f"Expected a {type_name} ID, got a {found_type} ID.")
+        raise InvalidId(f"Expected {_a(type_name)} ID, got {_a(found_type)} ID.")
     return db_id
 
 
@@ -65,3 +65,8 @@ def id_of_type(global_id: str, type_name: str) -> int | None:
     except InvalidId as exc:
         raise BadRequest(str(exc)) from None
     return db_id if found_type == type_name else None
+
+
+def _a(type_name: str) -> str:
+    """ "a Lead", "an Event": the type name with its article."""
+    return f"{'an' if type_name[0] in 'AEIOU' else 'a'} {type_name}"

@@ -76,7 +76,9 @@ async def _events(
 
 
 async def _resumable(info: Info, after: str) -> int:
-    """The event id to resume after; refused when retention may have removed what follows."""
+    """The event id to resume after; refused when retention may have removed what follows,
+    or when no such event exists yet (a client cannot have received it: resuming there
+    would silently skip the events up to it)."""
     after_id = _wanted(after, "after", "Event")
     assert after_id is not None
     async with info.context.app.db.read() as conn:
@@ -85,6 +87,12 @@ async def _resumable(info: Info, after: str) -> int:
                 f"Events after {after} may have been removed by retention: reload what you "
                 "show, then subscribe without `after`."
             )
+        newest = await event_rows.newest_id(conn, tenant_id=info.context.scope.tenant_id)
+    if after_id > newest:
+        raise BadRequest(
+            f"`after`: {after} is past your newest event; pass an `eventId` you received, "
+            "or `latestEventId`."
+        )
     return after_id
 
 

@@ -33,7 +33,12 @@ class Event(Node):
         resolver=resolve.event_global_id,
     )
     type: EventType = strawberry.field(description="What happened.", resolver=resolve.event_type)
-    occurred_at: datetime = strawberry.field(description="When the change was committed.")
+    occurred_at: datetime = strawberry.field(
+        description=(
+            "When it was recorded, as its change committed: a later event of the tenant "
+            "never has an earlier time."
+        )
+    )
     lead: _Lead | None = strawberry.field(
         description="The lead it concerns, as it is now.", resolver=resolve.event_lead
     )

@@ -136,7 +136,10 @@ class Subscription:
 
     @strawberry.subscription(
         permission_classes=needs(Permission.READ),
-        description="Fresh pipeline figures after changes, at most about once a second.",
+        description=(
+            "The current pipeline figures at once, then fresh ones after changes, at most "
+            "about once a second."
+        ),
         graphql_type=PipelineStats,
     )
     async def pipeline_updated(self, info: Info) -> Any:

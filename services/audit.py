@@ -125,7 +125,7 @@ def changed_fields(before: Fields, after: Fields) -> dict[str, dict[str, Json]]:
     """{apiName: {"before": …, "after": …}} for each field whose value differs."""
     names = [*before, *(name for name in after if name not in before)]
     return {
-        _api_name(name): _change(before.get(name), after.get(name))
+        api_name(name): _change(before.get(name), after.get(name))
         for name in names
         if before.get(name) != after.get(name)
     }
@@ -151,7 +151,7 @@ def _pick(record: object, names: tuple[str, ...]) -> Fields:
     return {name: getattr(record, name) for name in names}
 
 
-def _api_name(name: str) -> str:
+def api_name(name: str) -> str:
     """`business_domain` -> `businessDomain`: what the API calls the field."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)

@@ -125,7 +125,8 @@ async def update_lead(
         lead = await _locked_lead(conn, scope, lead_id)
         ensure_version(expected_version, lead.version)
         ensure_lead_editable(lead.stage)
-        if not values:
+        values = {name: value for name, value in values.items() if getattr(lead, name) != value}
+        if not values:  # an edit to what is already there changes nothing, version included
             return lead
         updated = await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
         await _audit(conn, scope, Action.LEAD_UPDATED, lead, updated)
@@ -134,7 +135,7 @@ async def update_lead(
             scope,
             EventType.LEAD_UPDATED,
             lead_id=lead.id,
-            data={"fields": sorted(_changed(lead, updated))},
+            data={"fields": sorted(_api_names(values))},
         )
         return updated
 
@@ -229,10 +230,8 @@ async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> Lea
     return lead
 
 
-def _changed(before: LeadRecord, after: LeadRecord) -> list[str]:
-    """The API names of the contact fields an edit changed (not the version it bumped)."""
-    changes = audit.changed_fields(audit.lead_fields(before), audit.lead_fields(after))
-    return [name for name in changes if name != "version"]
+def _api_names(values: Mapping[str, object]) -> list[str]:
+    return [audit.api_name(name) for name in values]
 
 
 async def _audit(

@@ -1,9 +1,10 @@
 """uvicorn, with a goodbye for live subscriptions before it stops.
 
 On shutdown uvicorn closes every open WebSocket itself (code 1012) before the app's
-lifespan hears of it; this server first lets the app end its subscriptions properly: a
-`complete` for each, then close 1001 (going away), which graphql-ws clients answer by
-reconnecting, to another process if there is one.
+lifespan hears of it; this server first lets the app say goodbye properly: close 1001
+(going away), which graphql-ws clients answer by reconnecting, to another process if
+there is one, and subscribing again. No `complete` is sent for the subscriptions: a
+client takes that as "this stream has ended for good" and would not subscribe again.
 """
 
 import socket

@@ -12,9 +12,10 @@ operation before `connection_ack`, and a bounded number of subscriptions per con
 Closes: 4400 invalid message, 4401 subscribe before the ack, 4403 bad or missing
 credential, 4406 subprotocol not graphql-transport-ws, 4408 no `connection_init` in time,
 4409 an id already subscribed, 4429 a second `connection_init`, 4499 no `pong` in time,
-1001 the server is shutting down, 1009 a message over the size limit, 1013 an internal
-error while connecting (retry later). Only subscriptions run here: a query or mutation
-gets an `error` message (send those over HTTP, with its rate limit and request ids).
+1001 the server is shutting down (no `complete` first: clients are to subscribe again),
+1009 a message over the size limit, 1013 an internal error while connecting (retry
+later). Only subscriptions run here: a query or mutation gets an `error` message (send
+those over HTTP, with its rate limit and request ids).
 """
 
 import asyncio
@@ -86,7 +87,8 @@ class GraphQLWebSocketEndpoint:
             self._connections.discard(connection)
 
     async def shutdown(self) -> None:
-        """Complete every subscription and close every connection with 1001."""
+        """Close every connection with 1001 (its subscriptions stopped, not completed),
+        so clients reconnect and subscribe again."""
         self._closing = True
         await asyncio.gather(
             *(
@@ -141,10 +143,10 @@ class _Connection:
             return
 
     async def go_away(self) -> None:
-        ids = list(self._running)
+        """Stop every subscription and close with 1001, with no `complete` for them:
+        graphql-ws clients (GraphiQL, Apollo, urql) take `complete` as "this stream has
+        ended for good" and would not subscribe again after reconnecting."""
         await self._stop_all()
-        for operation_id in ids:
-            await self._send({"id": operation_id, "type": "complete"})
         await self._close(GOING_AWAY, "Server shutting down")
 
     async def _receive(self, frame: Mapping[str, Any]) -> None:

@@ -104,6 +104,7 @@ class Operations:
             ]
             if refused:
                 raise SubscriptionEnded(refused)
+        # Shared per role: any future user-scoped field must add the user to the share key.
         role = None if scope.role is None else scope.role.value
         variables_key = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
         return Plan(
@@ -239,6 +240,7 @@ def _overflow_error(overflow: Overflowed) -> GraphQLError:
     }
     return GraphQLError(
         "This subscription fell too far behind and was ended. Read what you missed with "
-        "`events(after: lastEventId)`, then subscribe again.",
+        "`events(after: lastEventId)` (lastEventId null: from the oldest kept event), then "
+        "subscribe again with `after:` the last event you read.",
         extensions=dict(extensions),
     )

@@ -27,6 +27,12 @@ _DELIVERY = columns_of(WebhookDeliveryRecord, deliveries)
 _DEFER = text(
     "SELECT crm_defer_webhook_attempts(:tenant_id, :delivery_ids, :attempt, :run_at)"
 ).bindparams(bindparam("delivery_ids", type_=ARRAY(BigInteger)))
+# The class of the per-tenant advisory locks on creating endpoints ("WHKS"); the events
+# journal's class is another ("EVNT"), so the two never wait for each other.
+_CREATION_LOCK = 1464355667
+_LOCK_CREATION = text(
+    "SELECT pg_advisory_xact_lock(:lock_class, (CAST(:tenant_id AS bigint) % 2147483647)::int)"
+)
 
 
 # ---------------------------------------------------------------- endpoints
@@ -59,6 +65,12 @@ async def get_webhooks(
 async def list_webhooks(conn: AsyncConnection, *, tenant_id: int) -> list[WebhookRecord]:
     stmt = select(*_WEBHOOK).where(webhooks.c.tenant_id == tenant_id).order_by(webhooks.c.id)
     return [WebhookRecord.from_row(row) for row in await conn.execute(stmt)]
+
+
+async def lock_creation(conn: AsyncConnection, *, tenant_id: int) -> None:
+    """Wait until no other transaction is creating an endpoint of the tenant, and keep
+    it so until this transaction ends: a count taken now stays true until the insert."""
+    await conn.execute(_LOCK_CREATION, {"lock_class": _CREATION_LOCK, "tenant_id": tenant_id})
 
 
 async def count_webhooks(conn: AsyncConnection, *, tenant_id: int) -> int:

@@ -56,7 +56,8 @@ async def create_webhook(
     event_types: Sequence[EventType],
     description: str | None = None,
 ) -> WebhookWithSecret:
-    """A new enabled endpoint of the caller's tenant, and its secret (shown only now)."""
+    """A new enabled endpoint of the caller's tenant, and its secret (shown only now).
+    A tenant has at most MAX_WEBHOOKS_PER_TENANT, however many creates run at once."""
     checks = Checks()
     clean_url = await _url(checks, url, policy)
     types = _event_types(checks, event_types)
@@ -64,6 +65,8 @@ async def create_webhook(
     checks.raise_if_any()
     secret = signing.new_secret()
     async with db.transaction() as conn:
+        # Creates of one tenant take turns, or two at 19 would both count 19 and insert.
+        await webhook_rows.lock_creation(conn, tenant_id=scope.tenant_id)
         if await webhook_rows.count_webhooks(conn, tenant_id=scope.tenant_id) >= (
             MAX_WEBHOOKS_PER_TENANT
         ):

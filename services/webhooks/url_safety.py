@@ -8,6 +8,20 @@ multicast ranges are refused unless CRM_WEBHOOK_ALLOW_PRIVATE is on (for tests a
 closed networks). The check runs when an endpoint is saved and again before each
 delivery, since DNS answers change; the sender then connects to the very address that
 was checked, so a second lookup cannot swap it for another.
+
+IPv6 can spell an IPv4 address, and Python's `is_global` (3.11 before 3.11.10 most of
+all) calls several such spellings global, so IPv6 gets rules of its own. An address that
+stands for an IPv4 one is judged as that IPv4 address: IPv4-mapped ::ffff:a.b.c.d, and
+NAT64's well-known prefix 64:ff9b::a.b.c.d (what a DNS64 resolver gives an IPv6-only
+network for an IPv4-only host), so 64:ff9b::8.8.8.8 is allowed and
+64:ff9b::169.254.169.254 is not. Every other IPv6 address must be public global unicast
+(2000::/3), and not a tunnel that carries an IPv4 address of its own (6to4 2002::/16,
+Teredo 2001::/32; both deprecated) nor documentation space. Those tunnels, and outside
+2000::/3 the deprecated IPv4-compatible ::a.b.c.d, IPv4-translated ::ffff:0:a.b.c.d, the
+local-use NAT64 prefix 64:ff9b:1::/48 (where it holds the IPv4 address is each
+network's choice) and site-local fec0::/10, are refused whatever IPv4 address they hold,
+public or not: no receiver needs them, and the verdict then does not hang on which
+Python release's `is_global` judges them.
 """
 
 import asyncio
@@ -22,6 +36,15 @@ _SCHEMES = {"http": 80, "https": 443}
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9-]{1,63})*$")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the IPv4 address in the last 32 bits
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+# Inside global unicast, yet no public host: tunnels to the IPv4 address they carry
+# (6to4, Teredo) and documentation space, which older Pythons call global.
+_NOT_PUBLIC_HOSTS = tuple(
+    ipaddress.IPv6Network(network)
+    for network in ("2002::/16", "2001::/32", "2001:db8::/32", "3fff::/20")
+)
 
 
 class UnsafeUrl(ValueError):
@@ -96,8 +119,22 @@ def address_allowed(address: IPAddress, *, allow_private: bool) -> bool:
     """Public unicast addresses only, unless private ones are allowed."""
     if allow_private:
         return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        return _ipv6_allowed(address)
+    return _public(address)
+
+
+def _ipv6_allowed(address: ipaddress.IPv6Address) -> bool:
+    if address.ipv4_mapped is not None:
+        return _public(address.ipv4_mapped)
+    if address in _NAT64:
+        return _public(ipaddress.IPv4Address(address.packed[-4:]))
+    if address not in _GLOBAL_UNICAST or any(address in net for net in _NOT_PUBLIC_HOSTS):
+        return False
+    return _public(address)
+
+
+def _public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 

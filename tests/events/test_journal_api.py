@@ -116,6 +116,24 @@ async def test_a_refused_change_appends_no_event(gql: GraphQLClient) -> None:
     assert await latest_event_id(gql) == start
 
 
+async def test_an_edit_to_what_is_already_there_appends_nothing(gql: GraphQLClient) -> None:
+    # given a lead with a name and no phone
+    lead = await create_lead(gql, name="Ada")
+    start = await latest_event_id(gql)
+    # when it is "updated" to the same values
+    same = ok(await update_lead(gql, lead["id"], name="Ada", phone=None))["lead"]
+    # then nothing happened: no event, and the version is unchanged
+    assert await events_after(gql, start) == []
+    assert same["version"] == lead["version"]
+    # and clearing a field that is set is a change that names it
+    ok(await update_lead(gql, lead["id"], company="Analytical"))
+    ok(await update_lead(gql, lead["id"], company=None))
+    assert [e["data"] for e in await events_after(gql, start)] == [
+        {"fields": ["company"]},
+        {"fields": ["company"]},
+    ]
+
+
 async def test_a_client_catches_up_page_by_page_from_the_last_event_it_saw(
     gql: GraphQLClient,
 ) -> None:

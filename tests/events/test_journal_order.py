@@ -124,3 +124,22 @@ async def test_the_app_role_sees_only_its_tenants_events(
         async with app_db.read() as conn:
             visible = (await conn.execute(text("SELECT id FROM events"))).scalars().all()
     assert visible == [ours]
+
+
+async def test_a_later_event_never_has_an_earlier_time(app_db: Database) -> None:
+    # given a transaction that began first but appends its event last
+    with acting_for(DEFAULT_TENANT_ID):
+        async with app_db.transaction() as early:
+            await asyncio.sleep(0.05)
+            middle = await _append_in_own_transaction(app_db, DEFAULT_TENANT_ID)
+            late = await _append(early, DEFAULT_TENANT_ID)
+    # when both have committed, then the event with the higher id has the later time
+    with acting_for(DEFAULT_TENANT_ID):
+        async with app_db.read() as conn:
+            rows = await conn.execute(
+                text("SELECT id, occurred_at FROM events WHERE id IN (:a, :b) ORDER BY id"),
+                {"a": middle, "b": late},
+            )
+            (first_id, first_at), (second_id, second_at) = rows.all()
+    assert (first_id, second_id) == (middle, late)
+    assert first_at <= second_at

@@ -1,6 +1,7 @@
 """A graphql-transport-ws client over a real WebSocket, and servers with their own settings."""
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 from collections import deque
@@ -9,11 +10,14 @@ from typing import Any, Protocol
 
 import orjson
 import pytest
+from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from settings import RealtimeSettings, Settings
+from db.database import create_engine
+from realtime.listener import APPLICATION_NAME, EventListener
+from settings import JWTSettings, RealtimeSettings, Settings
 from tests.conftest import LiveServer, start_server
 
 Json = dict[str, Any]
@@ -39,6 +43,7 @@ class Client:
         self.ws = ws
         self.answer_pings = answer_pings
         self.pings = 0
+        self._pinged = asyncio.Event()
         self._ids = itertools.count(1)
         self._inbox: asyncio.Queue[Json | Closed] = asyncio.Queue()
         self._early: deque[Json] = deque()
@@ -52,6 +57,7 @@ class Client:
                     self._inbox.put_nowait(message)
                     continue
                 self.pings += 1
+                self._pinged.set()
                 if self.answer_pings:
                     await self.send({"type": "pong"})
         except ConnectionClosed:
@@ -62,6 +68,13 @@ class Client:
     async def aclose(self) -> None:
         await self.ws.close()
         self._reader.cancel()
+
+    async def pinged(self, times: int, wait: float = WAIT) -> None:
+        """Wait until the server has pinged this many times in all."""
+        async with asyncio.timeout(wait):
+            while self.pings < times:
+                self._pinged.clear()
+                await self._pinged.wait()
 
     async def send(self, message: Json) -> None:
         await self.ws.send(orjson.dumps(message).decode())
@@ -116,6 +129,14 @@ class Client:
         assert "errors" not in message["payload"], message["payload"]
         data: Json = message["payload"]["data"]
         return data
+
+    async def closed_at_once(self, wait: float = WAIT) -> Closed:
+        """The server's close, which must come before any other message."""
+        try:
+            message = await self.receive(wait)
+        except Closed as closed:
+            return closed
+        raise AssertionError(f"expected the socket to be closed, got {message}")
 
     async def closed(self, wait: float = WAIT) -> Closed:
         """Wait for the server to close the socket; what it said."""
@@ -190,16 +211,62 @@ async def realtime_server(
     settings: Settings, migrated: str
 ) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
     """`await realtime_server(queue_size=2, ...)`: an app of its own on the test database,
-    with these realtime settings; stopped at the end."""
+    with these realtime settings (and `jwt=JWTSettings(...)` if given); stopped at the end."""
     servers: list[LiveServer] = []
 
-    async def start(**realtime: Any) -> LiveServer:
-        changed = dataclasses.replace(settings, realtime=RealtimeSettings(**realtime))
+    async def start(*, jwt: JWTSettings | None = None, **realtime: Any) -> LiveServer:
+        changed = dataclasses.replace(
+            settings, realtime=RealtimeSettings(**realtime), jwt=jwt or settings.jwt
+        )
         server = await start_server(changed, migrated)
         servers.append(server)
-        await server.app.state.services.live.listener.connected.wait()
+        await asyncio.wait_for(listener_of(server).connected.wait(), WAIT)
         return server
 
     yield start
     for server in servers:
         await server.stop()
+
+
+def listener_of(server: LiveServer) -> EventListener:
+    listener: EventListener = server.app.state.services.live.listener
+    return listener
+
+
+async def terminate_listener(database_url: str, listener: EventListener) -> None:
+    """End the listener's PostgreSQL backend as the owner, as an operator (or a failover)
+    would; its process sees the connection drop."""
+    pid = listener.backend_pid
+    assert pid is not None
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            ended = await conn.scalar(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE pid = :pid AND application_name = :name"
+                ),
+                {"pid": pid, "name": APPLICATION_NAME},
+            )
+    finally:
+        await engine.dispose()
+    assert ended is True
+
+
+@contextlib.asynccontextmanager
+async def listener_down(server: LiveServer, database_url: str) -> AsyncIterator[EventListener]:
+    """Inside: the server's listener has lost its connection and is held from reconnecting,
+    so whatever commits meanwhile reaches it only by its replay. On leaving: it is let
+    reconnect, and has replayed, before the block's code goes on."""
+    listener = listener_of(server)
+    connections = listener.connections
+    hold = listener.hold_reconnect()
+    await terminate_listener(database_url, listener)
+    await asyncio.wait_for(hold.reached.wait(), WAIT)
+    assert not listener.connected.is_set()
+    try:
+        yield listener
+    finally:
+        hold.release()
+    await asyncio.wait_for(listener.connected.wait(), WAIT)
+    assert listener.connections == connections + 1

@@ -12,49 +12,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from db.database import Database, create_engine
 from db.models import DEFAULT_TENANT_ID
 from domain.enums import LeadSource
-from realtime.listener import APPLICATION_NAME, EventListener
 from services import leads
 from services.scope import Scope
 from settings import PROJECT_ROOT
 from tests.api.operations import change_stage, create_lead, ok
 from tests.conftest import TENANT_STATEMENTS, GraphQLClient, LiveServer, StatementCounter
-from tests.realtime.conftest import Client, Json
+from tests.realtime.conftest import Client, Json, listener_down
 
 LEAD_STAGES = """
 subscription { leadStageChanged { eventId fromStage toStage lead { id name } } }
 """
 StartServer = Callable[..., Awaitable[LiveServer]]
 ConnectTo = Callable[..., Awaitable[Client]]
-
-
-def listener_of(server: LiveServer) -> EventListener:
-    listener: EventListener = server.app.state.services.live.listener
-    return listener
-
-
-async def terminate_listener(database_url: str, listener: EventListener) -> None:
-    """End the listener's PostgreSQL backend as the owner, as an operator (or a failover)
-    would; its process sees the connection drop."""
-    pid = listener.backend_pid
-    assert pid is not None
-    engine = create_engine(database_url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            ended = await conn.scalar(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE pid = :pid AND application_name = :name"
-                ),
-                {"pid": pid, "name": APPLICATION_NAME},
-            )
-    finally:
-        await engine.dispose()
-    assert ended is True
 
 
 def stage_change(data: Json) -> tuple[str, str | None, str]:
@@ -69,20 +43,18 @@ async def test_no_event_is_lost_or_repeated_across_a_listener_reconnect(
     gql: GraphQLClient,
     migrated: str,
 ) -> None:
-    # given a server whose listener waits a second before reconnecting, and a subscriber
-    server = await realtime_server(listener_retry_seconds=1.0)
-    listener = listener_of(server)
+    # given a server and a subscriber that received one change
+    server = await realtime_server()
     client = await connect_to(server, key=admin_key)
     subscription = await client.subscribe(LEAD_STAGES)
     await create_lead(gql, name="Before")
     assert stage_change(await client.next_data(subscription)) == ("Before", None, "NEW")
-    connected = listener.connections
-    # when its listening connection is terminated, and changes are made while it is down
-    await terminate_listener(migrated, listener)
-    during = await create_lead(gql, name="During")
-    ok(await change_stage(gql, during["id"], "CONTACTED"))
-    await create_lead(gql, name="Also during")
-    assert listener.connections == connected, "the listener reconnected before the changes"
+    # when changes are made while its listening connection is down (terminated, and
+    # held from reconnecting until they are committed)
+    async with listener_down(server, migrated):
+        during = await create_lead(gql, name="During")
+        ok(await change_stage(gql, during["id"], "CONTACTED"))
+        await create_lead(gql, name="Also during")
     # then, once it is back, the subscriber receives all of them, in order
     received = [stage_change(await client.next_data(subscription)) for _ in range(3)]
     assert received == [
@@ -90,7 +62,6 @@ async def test_no_event_is_lost_or_repeated_across_a_listener_reconnect(
         ("During", "NEW", "CONTACTED"),
         ("Also during", None, "NEW"),
     ]
-    assert listener.connections == connected + 1
     # and nothing twice: the next delivery is the next change
     await create_lead(gql, name="After")
     assert stage_change(await client.next_data(subscription)) == ("After", None, "NEW")
@@ -108,16 +79,15 @@ async def test_a_subscriber_that_falls_behind_is_told_where_to_catch_up(
 ) -> None:
     # given a server that queues two events per subscription, and a subscriber that has
     # received one event
-    server = await realtime_server(queue_size=2, listener_retry_seconds=1.0)
-    listener = listener_of(server)
+    server = await realtime_server(queue_size=2)
     client = await connect_to(server, key=admin_key)
     subscription = await client.subscribe(LEAD_STAGES)
     await create_lead(gql, name="Seen")
     seen = (await client.next_data(subscription))["leadStageChanged"]["eventId"]
     # when four events reach it at once (replayed together after a listener outage)
-    await terminate_listener(migrated, listener)
-    for n in range(4):
-        await create_lead(gql, name=f"Missed {n}")
+    async with listener_down(server, migrated):
+        for n in range(4):
+            await create_lead(gql, name=f"Missed {n}")
     # then the subscription ends with an error naming the last event it received
     message = await client.receive()
     assert (message["id"], message["type"]) == (subscription, "error"), message
@@ -131,6 +101,102 @@ async def test_a_subscriber_that_falls_behind_is_told_where_to_catch_up(
     again = await client.subscribe(LEAD_STAGES)
     await create_lead(gql, name="Again")
     assert stage_change(await client.next_data(again)) == ("Again", None, "NEW")
+
+
+RESUMED = """
+subscription($after: ID) { leadStageChanged(after: $after) { eventId lead { name } } }
+"""
+
+
+def resumed_name(data: Json) -> str:
+    name: str = data["leadStageChanged"]["lead"]["name"]
+    return name
+
+
+async def test_resuming_ahead_of_a_lagging_listener_delivers_only_what_follows_after(
+    realtime_server: StartServer,
+    connect_to: ConnectTo,
+    admin_key: str,
+    gql: GraphQLClient,
+    migrated: str,
+) -> None:
+    # given a server following the tenant (a subscriber got one change), whose listener
+    # is down while three leads are created: it has not published them
+    server = await realtime_server()
+    watcher = await connect_to(server, key=admin_key)
+    watching = await watcher.subscribe(LEAD_STAGES)
+    await create_lead(gql, name="Before")
+    assert stage_change(await watcher.next_data(watching))[0] == "Before"
+    async with listener_down(server, migrated):
+        await create_lead(gql, name="First")
+        await create_lead(gql, name="Second")
+        seen = (await gql.data("{ latestEventId }"))["latestEventId"]
+        await create_lead(gql, name="Third")
+        # when a client that saw up to Second (from another process, say) resumes there
+        client = await connect_to(server, key=admin_key)
+        resumed = await client.subscribe(RESUMED, {"after": seen})
+    # and the listener, back, replays the three, then another lead is created
+    await create_lead(gql, name="After")
+    # then it gets Third, then After: nothing it had, nothing twice, in order
+    received = [resumed_name(await client.next_data(resumed)) for _ in range(2)]
+    assert received == ["Third", "After"]
+
+
+async def test_an_overflow_before_any_delivery_without_earlier_events_reads_from_the_oldest(
+    realtime_server: StartServer,
+    connect_to: ConnectTo,
+    admin_key: str,
+    gql: GraphQLClient,
+    migrated: str,
+) -> None:
+    # given a tenant without events, and a subscriber with room for two on a server
+    assert (await gql.data("{ latestEventId }"))["latestEventId"] is None
+    server = await realtime_server(queue_size=2)
+    client = await connect_to(server, key=admin_key)
+    subscription = await client.subscribe(LEAD_STAGES)
+    # when four events reach it at once, before it received any
+    async with listener_down(server, migrated):
+        for n in range(4):
+            await create_lead(gql, name=f"Missed {n}")
+    # then it is ended with no event to name, and told to read from the oldest kept one
+    message = await client.receive()
+    assert (message["id"], message["type"]) == (subscription, "error"), message
+    [error] = message["payload"]
+    assert error["extensions"] == {"code": "SUBSCRIPTION_OVERFLOW", "lastEventId": None}
+    assert "lastEventId null: from the oldest kept event" in error["message"]
+    # and reading so, then subscribing after the last event read, misses nothing
+    missed = await gql.data("{ events { edges { node { type } } pageInfo { endCursor } } }")
+    assert [e["node"]["type"] for e in missed["events"]["edges"]] == ["LEAD_CREATED"] * 4
+    again = await client.subscribe(RESUMED, {"after": missed["events"]["pageInfo"]["endCursor"]})
+    await create_lead(gql, name="Next")
+    assert resumed_name(await client.next_data(again)) == "Next"
+
+
+PIPELINE = "subscription { pipelineUpdated { leadsByStage { stage count } } }"
+
+
+def new_leads(data: Json) -> int:
+    counts = {s["stage"]: s["count"] for s in data["pipelineUpdated"]["leadsByStage"]}
+    return int(counts["NEW"])
+
+
+async def test_pipeline_figures_follow_changes_made_while_the_listener_was_down(
+    realtime_server: StartServer,
+    connect_to: ConnectTo,
+    admin_key: str,
+    gql: GraphQLClient,
+    migrated: str,
+) -> None:
+    # given a subscriber of the pipeline figures only, which got its first snapshot
+    server = await realtime_server(pipeline_interval_seconds=0.1)
+    client = await connect_to(server, key=admin_key)
+    subscription = await client.subscribe(PIPELINE)
+    assert new_leads(await client.next_data(subscription)) == 0
+    # when a lead is created while the listener is down
+    async with listener_down(server, migrated):
+        await create_lead(gql)
+    # then, once it is back, fresh figures show it
+    assert new_leads(await client.next_data(subscription)) == 1
 
 
 async def test_one_event_for_many_subscribers_costs_the_database_as_much_as_for_one(

@@ -155,3 +155,55 @@ async def test_a_backlog_larger_than_the_queue_overflows_at_the_resume_point() -
     with pytest.raises(Overflowed) as overflow:
         await anext(mailbox)
     assert overflow.value.last_event_id == 10
+
+
+async def test_a_client_resuming_ahead_of_this_process_gets_only_what_follows_its_after() -> None:
+    # given a mailbox opened when this process had published up to event 5, though the
+    # journal already holds 6 to 9 (its listener is behind)
+    hub = Hub(queue_size=10)
+    hub.note(TENANT, 5)
+    mailbox = hub.open_events(TENANT, everything)
+    # when the client resumes after event 8 (nothing to read: the process is not there
+    # yet), and the listener then publishes 6 to 9
+    mailbox.resume(8, [])
+    hub.publish(TENANT, [lead_created(n) for n in range(6, 10)])
+    # then only 9 comes: the client had everything up to 8
+    assert await taken(mailbox, 1) == [9]
+    hub.publish(TENANT, [lead_created(10)])
+    assert await taken(mailbox, 1) == [10]
+
+
+async def test_what_was_queued_before_the_resume_at_or_below_its_after_is_dropped() -> None:
+    # given a mailbox opened at 5 that got 6 to 9 live while its backlog was being read
+    hub = Hub(queue_size=10)
+    hub.note(TENANT, 5)
+    mailbox = hub.open_events(TENANT, everything)
+    hub.publish(TENANT, [lead_created(n) for n in range(6, 10)])
+    # when it resumes after 8
+    mailbox.resume(8, [])
+    # then 9 is the first delivery
+    assert await taken(mailbox, 1) == [9]
+
+
+async def test_an_overflow_before_any_delivery_after_a_resume_names_the_resume_point() -> None:
+    hub = Hub(queue_size=1)
+    hub.note(TENANT, 5)
+    mailbox = hub.open_events(TENANT, everything)
+    mailbox.resume(8, [])
+    hub.publish(TENANT, [lead_created(n) for n in range(6, 12)])
+    with pytest.raises(Overflowed) as overflow:
+        await anext(mailbox)
+    assert overflow.value.last_event_id == 8
+
+
+async def test_an_overflow_of_a_tenant_without_events_names_none_read_from_the_oldest() -> None:
+    # given a subscriber of a tenant that had no events when it subscribed
+    hub = Hub(queue_size=1)
+    hub.note(TENANT, 0)
+    mailbox = hub.open_events(TENANT, everything)
+    # when it overflows before its first delivery
+    hub.publish(TENANT, [lead_created(1), lead_created(2)])
+    # then there is no event to name: everything it missed is the journal from its start
+    with pytest.raises(Overflowed) as overflow:
+        await anext(mailbox)
+    assert overflow.value.last_event_id is None

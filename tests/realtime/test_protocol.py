@@ -324,7 +324,7 @@ async def test_resuming_after_a_malformed_event_id_is_an_error_message(connect_w
     )
     message = await client.receive()
     assert (message["id"], message["type"]) == (subscription, "error")
-    assert message["payload"][0]["message"] == "`after`: Expected a Event ID, got a Lead ID."
+    assert message["payload"][0]["message"] == "`after`: Expected an Event ID, got a Lead ID."
 
 
 async def test_resuming_after_events_retention_removed_is_refused(
@@ -365,3 +365,24 @@ async def test_a_close_reason_naming_a_long_id_still_fits_the_frame(connect_ws: 
     closed = await client.closed()
     assert closed.code == 4409
     assert len(closed.reason.encode()) <= 123
+
+
+async def test_resuming_after_an_event_that_does_not_exist_yet_is_refused(
+    gql: GraphQLClient, connect_ws: Connect
+) -> None:
+    # given the tenant's newest event
+    await create_lead(gql)
+    newest = database_id((await gql.data("{ latestEventId }"))["latestEventId"])
+    # when a subscriber asks to resume after a later one
+    client = await connect_ws()
+    subscription = await client.subscribe(
+        "subscription($after: ID) { leadStageChanged(after: $after) { eventId } }",
+        {"after": to_global_id("Event", newest + 1000)},
+    )
+    # then it is refused, rather than skipping every event up to that id
+    message = await client.receive()
+    assert (message["id"], message["type"]) == (subscription, "error")
+    [error] = message["payload"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"].startswith("`after`:")
+    assert "past your newest event" in error["message"]

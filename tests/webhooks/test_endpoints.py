@@ -1,6 +1,7 @@
 """Admins manage endpoints: the secret is shown once, every change is audited, bad input is
 a userError, and nobody else may see or touch them."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -125,6 +126,22 @@ async def test_a_tenant_has_a_bounded_number_of_endpoints(admin: GraphQLClient) 
         ok(await _create(admin, url=f"http://127.0.0.1:9/hook/{number}"))
     # when one more is asked for, then it is refused
     assert codes(await _create(admin)) == [("VALIDATION_FAILED", None)]
+
+
+async def test_creates_at_once_never_take_a_tenant_past_its_bound(admin: GraphQLClient) -> None:
+    # given a tenant five endpoints short of its bound
+    room, asked = 5, 12
+    for number in range(MAX_WEBHOOKS_PER_TENANT - room):
+        ok(await _create(admin, url=f"http://127.0.0.1:9/hook/{number}"))
+    # when more creates than that arrive at once
+    payloads = await asyncio.gather(
+        *(_create(admin, url=f"http://127.0.0.1:9/race/{number}") for number in range(asked))
+    )
+    # then five are made, the rest refused, and the tenant has exactly its bound
+    made = [p for p in payloads if p["userErrors"] == []]
+    refused = [p for p in payloads if codes(p) == [("VALIDATION_FAILED", None)]]
+    assert (len(made), len(refused)) == (room, asked - room)
+    assert len((await admin.data(WEBHOOKS))["webhooks"]) == MAX_WEBHOOKS_PER_TENANT
 
 
 async def test_an_update_changes_only_what_it_names_and_is_audited(admin: GraphQLClient) -> None:

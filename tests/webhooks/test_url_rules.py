@@ -74,11 +74,61 @@ def test_a_url_keeps_its_path_query_and_port() -> None:
         ("fe80::1", False),
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),  # loopback, spelled as IPv6
+        ("ff0e::1", False),  # global-scope multicast
     ],
 )
 def test_only_public_addresses_are_allowed(address: str, public: bool) -> None:
     ip = ipaddress.ip_address(address)
     assert url_safety.address_allowed(ip, allow_private=False) is public
+    assert url_safety.address_allowed(ip, allow_private=True) is True
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        # IPv4-mapped: the IPv4 address itself
+        ("::ffff:169.254.169.254", False),
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:8.8.8.8", True),
+        # NAT64's well-known prefix: the IPv4 address behind the translator
+        ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254, cloud metadata
+        ("64:ff9b::7f00:1", False),  # 127.0.0.1
+        ("64:ff9b::a00:1", False),  # 10.0.0.1
+        ("64:ff9b::808:808", True),  # 8.8.8.8, as DNS64 gives it to IPv6-only networks
+    ],
+)
+def test_an_ipv6_address_that_stands_for_an_ipv4_one_is_judged_as_that_address(
+    address: str, public: bool
+) -> None:
+    ip = ipaddress.ip_address(address)
+    assert url_safety.address_allowed(ip, allow_private=False) is public
+    assert url_safety.address_allowed(ip, allow_private=True) is True
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 around 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 around 169.254.169.254
+        "2002:808:808::1",  # 6to4 around 8.8.8.8
+        "2001:0:7f00:1:0:0:f5ff:fffe",  # Teredo: server 127.0.0.1, client 10.0.0.1
+        "2001:0:808:808:0:0:f7f7:f7f7",  # Teredo: server and client 8.8.8.8
+        "::127.0.0.1",  # IPv4-compatible (deprecated)
+        "::a9fe:a9fe",
+        "::8.8.8.8",
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT)
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64: where it holds IPv4 is up to the network
+        "64:ff9b:1:808:8:800::",
+        "fec0::1",  # site-local (deprecated)
+        "2001:db8::1",  # documentation
+        "3fff::1",
+    ],
+)
+def test_tunnels_translations_and_deprecated_ipv6_ranges_are_refused_whatever_they_hold(
+    address: str,
+) -> None:
+    ip = ipaddress.ip_address(address)
+    assert url_safety.address_allowed(ip, allow_private=False) is False
     assert url_safety.address_allowed(ip, allow_private=True) is True
 
 
@@ -112,6 +162,9 @@ def _refusal(payload: Json) -> str:
         "http://[::1]/hook",
         "http://10.0.0.5/hook",
         "http://169.254.169.254/latest/meta-data",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "http://[2002:7f00:1::]:8080/hook",
+        "http://[fec0::1]/hook",
         "ftp://93.184.215.14/hook",
     ],
 )
