@@ -177,6 +177,7 @@ class Figures:
     events_per_second: float
     messages_per_second: float
     burst_missing: int
+    server_busy: float  # the server's CPU time during the burst, per second of it
 
     def row(self) -> str:
         s, f = self.service, self.floor
@@ -188,7 +189,8 @@ class Figures:
             f"{s.percentile(0.99) / max(f.percentile(0.99), 0.001):.1f}x "
             f"| {self.bytes_per_subscription / 1024:.0f} KiB "
             f"| {self.floor_bytes_per_connection / 1024:.0f} KiB "
-            f"| {self.events_per_second:,.0f} | {self.messages_per_second:,.0f} |"
+            f"| {self.events_per_second:,.0f} | {self.messages_per_second:,.0f} "
+            f"| {self.server_busy:.0%} |"
         )
 
 
@@ -196,8 +198,8 @@ HEADER = (
     "| subscribers | service p50 / p99 / max | missing (rounds / burst) | floor p50 / p99 "
     "| ratio p50 / p99 "
     "| memory per subscription | floor memory per connection "
-    "| events/s published | messages/s written |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+    "| events/s published | messages/s written | server CPU in the burst |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -215,10 +217,12 @@ async def measure_service(service: Service, http: httpx.AsyncClient, count: int)
             await until_all_have(clients, lead_id, 1)
             latencies.add_round(clients, lead_id, started)
             await asyncio.sleep(0.2)
-        events, messages, burst_missing = await burst(service, http, clients)
+        events, messages, burst_missing, busy = await burst(service, http, clients)
     finally:
         await close_all(clients)
-    return Figures(count, latencies, Latencies(), memory, 0.0, events, messages, burst_missing)
+    return Figures(
+        count, latencies, Latencies(), memory, 0.0, events, messages, burst_missing, busy
+    )
 
 
 async def measure_floor(floor: Floor, figure: Figures) -> None:
@@ -247,9 +251,10 @@ def burst_size(subscribers: int) -> int:
 
 async def burst(
     service: Service, http: httpx.AsyncClient, clients: Sequence[Client]
-) -> tuple[float, float, int]:
+) -> tuple[float, float, int, float]:
     """Events of one lead committed in one transaction: the rate they reach everyone
-    (events/s, messages/s), and how many messages never arrived."""
+    (events/s, messages/s), how many messages never arrived, and the share of one core
+    the server used meanwhile (near 100%: the server is the limit, not the clients)."""
     size = burst_size(len(clients))
     lead_id = await create_lead(http)
     await until_all_have(clients, lead_id, 1)
@@ -266,12 +271,13 @@ async def burst(
                 ),
                 {"tenant": DEFAULT_TENANT_ID, "lead": newest.scalar_one(), "count": size},
             )
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), service.cpu_seconds()
         missing = await until_all_have(clients, lead_id, size + 1)
         elapsed = time.perf_counter() - started
+        busy = (service.cpu_seconds() - cpu_before) / elapsed
     finally:
         await owner.dispose()
-    return size / elapsed, size * len(clients) / elapsed, missing
+    return size / elapsed, size * len(clients) / elapsed, missing, busy
 
 
 async def run_service(service: Service, counts: Sequence[int]) -> list[Figures]:
