@@ -1,9 +1,9 @@
 """The public contract (shared/api.graphql) holds in our schema, type for type.
 
 Our schema may add types, fields and optional arguments; it may not drop, rename or
-retype anything the contract promises. Subscriptions are a later issue, so only what the
-Query and Mutation roots reach is checked: that leaves out the Subscription root, its
-event types and the unused JSON scalar.
+retype anything the contract promises. This module checks what the Query and Mutation
+roots reach; tests/realtime/test_contract.py checks the Subscription root and its event
+types.
 """
 
 from typing import cast
