@@ -18,7 +18,7 @@ from db.tenancy import acting_for
 from domain.access import Role
 from domain.enums import LeadSource
 from domain.global_ids import to_global_id
-from services import leads, users
+from services import leads
 from services.scope import Scope
 from tests.api.operations import (
     CREATE_LEAD,
@@ -36,8 +36,8 @@ from tests.api.operations import (
     update_lead,
 )
 from tests.conftest import TEST_ADMIN_EMAIL, GraphQLClient, LiveServer, UserClient, bearer
-from tests.databases import delete_tenant
 from tests.factories import eligible_lead, lead_at_stage, sale_at_stage
+from tests.tenants import second_tenant
 
 DOMAIN = "audit.test"  # users these tests make have an e-mail here; see _forget
 ENTRY_FIELDS = "id action entityType entityId actor apiKeyPrefix requestId changes at"
@@ -610,22 +610,17 @@ class OtherTenant:
 @pytest.fixture
 async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[OtherTenant]:
     """A second company on the same database, with a lead and an admin of its own."""
-    owner = Database(create_engine(migrated, pool_size=2))
-    async with owner.transaction() as conn:
-        tenant_id = (
-            await conn.execute(text("INSERT INTO tenants (name) VALUES ('Other Co') RETURNING id"))
-        ).scalar_one()
-    scope = Scope(tenant_id=tenant_id, actor="other@other.example", role=Role.ADMIN)
-    await leads.create_lead(
-        db=owner, scope=scope, new=leads.NewLead(name="Their Lead", source=LeadSource.PARTNER)
-    )
-    key = await users.admin_key(db=owner, tenant_id=tenant_id, email="admin@other.example")
-    http = httpx.AsyncClient(base_url=live_server.url, headers=bearer(key))
-    yield OtherTenant(tenant_id, GraphQLClient(http))
-    await http.aclose()
-    async with owner.transaction() as conn:
-        await delete_tenant(conn, tenant_id)
-    await owner.dispose()
+    async with second_tenant(migrated, "Other Co") as other:
+        scope = Scope(tenant_id=other.tenant_id, actor="other@other.example", role=Role.ADMIN)
+        await leads.create_lead(
+            db=other.owner,
+            scope=scope,
+            new=leads.NewLead(name="Their Lead", source=LeadSource.PARTNER),
+        )
+        async with httpx.AsyncClient(
+            base_url=live_server.url, headers=bearer(other.admin_key)
+        ) as http:
+            yield OtherTenant(other.tenant_id, GraphQLClient(http))
 
 
 @pytest.fixture

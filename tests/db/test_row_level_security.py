@@ -15,10 +15,10 @@ from db.tenancy import APP_ROLE, acting_for
 from domain.access import Role
 from domain.enums import LeadSource
 from domain.global_ids import to_global_id
-from services import leads, users
+from services import leads
 from services.scope import Scope
 from tests.conftest import GraphQLClient, LiveServer, bearer
-from tests.databases import delete_tenant
+from tests.tenants import second_tenant
 
 
 @dataclass(frozen=True)
@@ -33,28 +33,21 @@ class OtherTenant:
 @pytest.fixture
 async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[OtherTenant]:
     """A second company on the same database, with one lead and an admin of its own."""
-    owner = Database(create_engine(migrated, pool_size=2))
-    async with owner.transaction() as conn:
-        tenant_id = (
-            await conn.execute(text("INSERT INTO tenants (name) VALUES ('Other Co') RETURNING id"))
-        ).scalar_one()
-    scope = Scope(tenant_id=tenant_id, actor="other@other.example", role=Role.ADMIN)
-    lead = await leads.create_lead(
-        db=owner,
-        scope=scope,
-        new=leads.NewLead(name="Their Secret Lead", source=LeadSource.PARTNER),
-    )
-    key = await users.admin_key(db=owner, tenant_id=tenant_id, email="admin@other.example")
-    http = httpx.AsyncClient(base_url=live_server.url, headers=bearer(key))
-    gid = (await GraphQLClient(http).data("{ leads { edges { node { id } } } }"))["leads"]["edges"][
-        0
-    ]["node"]["id"]
-    ids = await _one_of_each(owner, tenant_id, lead.id)
-    yield OtherTenant(tenant_id, lead.id, gid, GraphQLClient(http), ids)
-    await http.aclose()
-    async with owner.transaction() as conn:
-        await delete_tenant(conn, tenant_id)
-    await owner.dispose()
+    async with second_tenant(migrated, "Other Co") as other:
+        scope = Scope(tenant_id=other.tenant_id, actor="other@other.example", role=Role.ADMIN)
+        lead = await leads.create_lead(
+            db=other.owner,
+            scope=scope,
+            new=leads.NewLead(name="Their Secret Lead", source=LeadSource.PARTNER),
+        )
+        async with httpx.AsyncClient(
+            base_url=live_server.url, headers=bearer(other.admin_key)
+        ) as http:
+            client = GraphQLClient(http)
+            listed = await client.data("{ leads { edges { node { id } } } }")
+            gid = listed["leads"]["edges"][0]["node"]["id"]
+            ids = await _one_of_each(other.owner, other.tenant_id, lead.id)
+            yield OtherTenant(other.tenant_id, lead.id, gid, client, ids)
 
 
 async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[str, str]:

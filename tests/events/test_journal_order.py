@@ -15,7 +15,7 @@ from db.database import Database, app_login_url, create_engine
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from domain.events import EVENTS_CHANNEL
-from tests.databases import delete_tenant
+from tests.tenants import second_tenant
 
 pytestmark = pytest.mark.usefixtures("migrated")
 
@@ -32,19 +32,8 @@ async def app_db(migrated: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def other_tenant(migrated: str) -> AsyncIterator[int]:
-    owner = Database(create_engine(migrated, pool_size=1))
-    async with owner.transaction() as conn:
-        tenant_id = int(
-            (
-                await conn.execute(
-                    text("INSERT INTO tenants (name) VALUES ('Initech') RETURNING id")
-                )
-            ).scalar_one()
-        )
-    yield tenant_id
-    async with owner.transaction() as conn:
-        await delete_tenant(conn, tenant_id)
-    await owner.dispose()
+    async with second_tenant(migrated, "Initech") as other:
+        yield other.tenant_id
 
 
 async def _append(conn: AsyncConnection, tenant_id: int) -> int:

@@ -14,8 +14,6 @@ fed back (schemathesis's resource pool) so later operations also reach existing 
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 import requests
@@ -38,6 +35,7 @@ from schemathesis.graphql import nodes
 
 from settings import PROJECT_ROOT
 from tests.databases import throwaway_database
+from tests.processes import server_process, service_environment
 
 EXAMPLES_PER_FIELD = 20
 BUDGET_SECONDS = 40.0
@@ -84,27 +82,6 @@ class RunningApp:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _environment(database_url: str, port: int) -> dict[str, str]:
-    """This process's environment minus every service setting: heuristic AI, no JWT."""
-    own = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "OPENAI_"))}
-    return {
-        **own,
-        "DATABASE_URL": database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "CRM_LOG_LEVEL": "WARNING",
-        # The fuzzer sends far faster than a person: the limiter would answer most of it.
-        "CRM_RATE_LIMIT_PER_MINUTE": "0",
-    }
-
-
 def _create_admin(env: dict[str, str]) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "server", "create-admin", "fuzz@example.com"],
@@ -121,29 +98,6 @@ def _create_admin(env: dict[str, str]) -> str:
     return key
 
 
-def _until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    with httpx.Client(trust_env=False) as client:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            try:
-                if client.get(f"{url}/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    raise AssertionError("the server did not become healthy within 60 s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 async def fuzz_database(database_url: str) -> AsyncIterator[str]:
     async with throwaway_database(database_url, f"crm_fuzz_{os.getpid()}") as url:
@@ -153,27 +107,14 @@ async def fuzz_database(database_url: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 def app(fuzz_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """`python -m server` on a free port, an admin key, and a session that sends it."""
-    port = _free_port()
-    env = _environment(fuzz_database, port)
-    key = _create_admin(env)
+    # The fuzzer sends far faster than a person: the limiter would answer most of it.
+    unlimited = {"CRM_RATE_LIMIT_PER_MINUTE": "0"}
+    key = _create_admin(service_environment(fuzz_database, **unlimited))
     log = tmp_path_factory.mktemp("fuzz") / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _until_healthy(url, process, log)
-        with requests.Session() as session:
-            session.trust_env = False  # loopback: no proxy
-            session.headers.update({"Authorization": f"Bearer {key}", "Accept": GQL_RESPONSE})
-            yield RunningApp(f"{url}/graphql", session, log, time.monotonic() + BUDGET_SECONDS)
-    finally:
-        _stop(process)
+    with server_process(fuzz_database, log, **unlimited) as url, requests.Session() as session:
+        session.trust_env = False  # loopback: no proxy
+        session.headers.update({"Authorization": f"Bearer {key}", "Accept": GQL_RESPONSE})
+        yield RunningApp(f"{url}/graphql", session, log, time.monotonic() + BUDGET_SECONDS)
 
 
 def violations(status: int, body: bytes) -> list[str]:

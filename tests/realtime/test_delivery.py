@@ -1,16 +1,9 @@
 """Delivery across processes, across a lost listener connection, and to many subscribers."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import event
 
@@ -19,9 +12,9 @@ from db.models import DEFAULT_TENANT_ID
 from domain.enums import LeadSource
 from services import leads
 from services.scope import Scope
-from settings import PROJECT_ROOT
 from tests.api.operations import change_stage, create_lead, ok
 from tests.conftest import TENANT_STATEMENTS, GraphQLClient, LiveServer, StatementCounter
+from tests.processes import server_process
 from tests.realtime.conftest import Client, Json, listener_down
 
 LEAD_STAGES = """
@@ -260,60 +253,11 @@ class Remote:
     url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def second_process(migrated: str, tmp_path: Path) -> Iterator[Remote]:
     """`python -m server` on the test database, in a process of its own."""
-    port = _free_port()
-    own = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "OPENAI_"))}
-    env = {
-        **own,
-        "DATABASE_URL": migrated,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "CRM_LOG_LEVEL": "WARNING",
-        "CRM_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _until_healthy(url, process, log)
+    with server_process(migrated, tmp_path / "server.log", CRM_RATE_LIMIT_PER_MINUTE="0") as url:
         yield Remote(url)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    with httpx.Client(trust_env=False) as client:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            try:
-                if client.get(f"{url}/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    raise AssertionError("the second server did not become healthy within 60 s")
 
 
 async def test_a_change_made_on_one_process_reaches_a_subscriber_of_another(

@@ -5,14 +5,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from db.database import Database, create_engine
-from services import users
 from tests.api.operations import change_stage, create_lead, ok
 from tests.conftest import GraphQLClient, LiveServer, bearer
-from tests.databases import delete_tenant
 from tests.realtime.conftest import Connect
+from tests.tenants import second_tenant
 
 LEAD_STAGES = """
 subscription($leadId: ID) { leadStageChanged(leadId: $leadId) { lead { id name } toStage } }
@@ -29,18 +26,11 @@ class OtherTenant:
 @pytest.fixture
 async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[OtherTenant]:
     """A second company on the same database, with an admin of its own."""
-    owner = Database(create_engine(migrated, pool_size=2))
-    async with owner.transaction() as conn:
-        tenant_id = (
-            await conn.execute(text("INSERT INTO tenants (name) VALUES ('Watchers') RETURNING id"))
-        ).scalar_one()
-    key = await users.admin_key(db=owner, tenant_id=tenant_id, email="admin@watchers.example")
-    http = httpx.AsyncClient(base_url=live_server.url, headers=bearer(key))
-    yield OtherTenant(tenant_id, key, GraphQLClient(http))
-    await http.aclose()
-    async with owner.transaction() as conn:
-        await delete_tenant(conn, tenant_id)
-    await owner.dispose()
+    async with (
+        second_tenant(migrated, "Watchers") as other,
+        httpx.AsyncClient(base_url=live_server.url, headers=bearer(other.admin_key)) as http,
+    ):
+        yield OtherTenant(other.tenant_id, other.admin_key, GraphQLClient(http))
 
 
 async def test_a_subscriber_never_sees_another_tenants_events(

@@ -5,12 +5,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from db.database import Database, create_engine
-from services import users
 from tests.conftest import GraphQLClient, LiveServer, bearer
-from tests.databases import delete_tenant
+from tests.tenants import second_tenant
 from tests.webhooks.conftest import (
     UPDATE_WEBHOOK,
     WEBHOOKS,
@@ -32,17 +29,11 @@ class OtherTenant:
 @pytest.fixture
 async def other_tenant(migrated: str, webhook_server: LiveServer) -> AsyncIterator[OtherTenant]:
     """A second company on the same database, with an admin of its own."""
-    owner = Database(create_engine(migrated, pool_size=1))
-    async with owner.transaction() as conn:
-        tenant_id = (
-            await conn.execute(text("INSERT INTO tenants (name) VALUES ('Hooks Co') RETURNING id"))
-        ).scalar_one()
-    key = await users.admin_key(db=owner, tenant_id=tenant_id, email="admin@hooks.example")
-    async with httpx.AsyncClient(base_url=webhook_server.url, headers=bearer(key)) as http:
-        yield OtherTenant(tenant_id, GraphQLClient(http))
-    async with owner.transaction() as conn:
-        await delete_tenant(conn, tenant_id)
-    await owner.dispose()
+    async with (
+        second_tenant(migrated, "Hooks Co") as other,
+        httpx.AsyncClient(base_url=webhook_server.url, headers=bearer(other.admin_key)) as http,
+    ):
+        yield OtherTenant(other.tenant_id, GraphQLClient(http))
 
 
 async def test_a_tenants_endpoint_never_gets_another_tenants_events(

@@ -17,6 +17,7 @@ from db.database import create_engine
 from settings import PROJECT_ROOT
 from tests.conftest import GraphQLClient
 from tests.databases import throwaway_database
+from tests.processes import service_environment
 from tests.webhooks.conftest import (
     Receiver,
     create_lead,
@@ -29,19 +30,13 @@ from tests.webhooks.conftest import (
 LEADS = 6
 
 
-def _environment(database_url: str, **settings: str) -> dict[str, str]:
-    """This process's environment, minus the service's settings, plus these."""
-    own = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "OPENAI_"))}
-    return {
-        **own,
-        "DATABASE_URL": database_url,
-        "CRM_LOG_LEVEL": "WARNING",
-        "CRM_WEBHOOK_ALLOW_PRIVATE": "true",
-        "CRM_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
-        "CRM_WEBHOOK_MAX_ATTEMPTS": "5",
-        "CRM_WORKER_HEARTBEAT_SECONDS": "0.5",
-        **settings,
-    }
+# Retries in fractions of a second, and a quick heartbeat so a dead worker is noticed soon.
+WORKER_SETTINGS = {
+    "CRM_WEBHOOK_ALLOW_PRIVATE": "true",
+    "CRM_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+    "CRM_WEBHOOK_MAX_ATTEMPTS": "5",
+    "CRM_WORKER_HEARTBEAT_SECONDS": "0.5",
+}
 
 
 @asynccontextmanager
@@ -56,7 +51,7 @@ async def worker_process(
             "server",
             "worker",
             cwd=PROJECT_ROOT,
-            env=_environment(database_url, **settings),
+            env=service_environment(database_url, **{**WORKER_SETTINGS, **settings}),
             stdout=output,
             stderr=output,
         )
