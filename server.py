@@ -64,7 +64,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     services = AppServices(
         db=db,
         settings=settings,
-        scorer=build_scorer(settings.ai),
+        scorer=build_scorer(settings.ai, db),
         tokens=TokenVerifier(settings.jwt) if settings.jwt.enabled else None,
         live=live,
     )

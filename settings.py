@@ -30,6 +30,24 @@ class AISettings:
     timeout_seconds: float = 10.0
     fallback_to_heuristic: bool = True
     cache_ttl_seconds: int = 3600
+    # A 429, 5xx or timeout is retried this many times; the waits double from
+    # retry_base_seconds (with jitter), a Retry-After is honoured, none exceeds the max.
+    max_retries: int = 2
+    retry_base_seconds: float = 0.5
+    retry_max_wait_seconds: float = 10.0
+    # Per process: after this many failed calls in a row the model is not asked for a while.
+    circuit_failures: int = 5
+    circuit_open_seconds: float = 30.0
+    # Per tenant, in PostgreSQL (every process shares them); 0: no limit.
+    calls_per_minute: int = 60
+    tokens_per_day: int = 1_000_000
+
+    @property
+    def longest_call_seconds(self) -> float:
+        """The most one scoring may take with every retry: how long a second request for
+        the same lead waits for the first one's answer."""
+        attempts = self.max_retries + 1
+        return attempts * self.timeout_seconds + self.max_retries * self.retry_max_wait_seconds
 
     @property
     def uses_model(self) -> bool:
@@ -145,6 +163,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timeout_seconds=reader.number("CRM_AI_TIMEOUT_SECONDS", 10.0, low=0.1, high=300.0),
         fallback_to_heuristic=reader.boolean("CRM_AI_FALLBACK_TO_HEURISTIC", True),
         cache_ttl_seconds=reader.integer("CRM_AI_CACHE_TTL_SECONDS", 3600, low=0, high=10**7),
+        max_retries=reader.integer("CRM_AI_MAX_RETRIES", 2, low=0, high=10),
+        retry_base_seconds=reader.number("CRM_AI_RETRY_BASE_SECONDS", 0.5, low=0.0, high=60.0),
+        retry_max_wait_seconds=reader.number(
+            "CRM_AI_RETRY_MAX_WAIT_SECONDS", 10.0, low=0.0, high=300.0
+        ),
+        circuit_failures=reader.integer("CRM_AI_CIRCUIT_FAILURES", 5, low=1, high=1000),
+        circuit_open_seconds=reader.number(
+            "CRM_AI_CIRCUIT_OPEN_SECONDS", 30.0, low=0.1, high=86400.0
+        ),
+        calls_per_minute=reader.integer("CRM_AI_CALLS_PER_MINUTE", 60, low=0, high=10**6),
+        tokens_per_day=reader.integer("CRM_AI_TOKENS_PER_DAY", 1_000_000, low=0, high=10**12),
     )
     jwt = JWTSettings(
         secret=reader.text("CRM_JWT_SECRET"),

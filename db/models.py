@@ -4,7 +4,7 @@ Every table carries `tenant_id`. Stages and enums are stored as short strings wi
 constraints (not native PostgreSQL enums) so adding a value is a plain migration.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Double,
     Enum,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
+from domain.outcomes import OutcomeResult
 from domain.webhooks import DeliveryStatus
 
 DEFAULT_TENANT_ID = 1
@@ -181,11 +183,77 @@ class LeadAnalysis(Base):
     prompt_version: Mapped[str | None] = mapped_column(String(50))
     latency_ms: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = _created_at()
+    tokens_in: Mapped[int | None] = mapped_column(Integer)  # None: no model, or none reported
+    tokens_out: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("score >= 0 AND score <= 1", name="score_in_unit_range"),
         Index("ix_lead_analyses_lead", "lead_id", "created_at", "id"),
     )
+
+
+class AIUsage(Base):
+    """Per tenant, UTC day and answering scorer: scorings made, analyses reused from the
+    cache, tokens used. What `aiUsage` sums."""
+
+    __tablename__ = "ai_usage"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scorer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    cache_hits: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    tokens_in: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    tokens_out: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+class AIBudget(Base):
+    """Per tenant and UTC day: model calls in the current minute and tokens of the day,
+    checked and counted in one statement (db/queries/ai_usage.py)."""
+
+    __tablename__ = "ai_budgets"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    minute_calls: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    tokens: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+class LeadOutcome(Base):
+    """How a lead ended (a WIN when its sale was paid, a LOSS when it was marked LOST),
+    written in the transaction of that change; at most one per lead (domain/outcomes.py).
+    The app role may only SELECT and INSERT."""
+
+    __tablename__ = "lead_outcomes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    lead_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("leads.id"), nullable=False, unique=True
+    )
+    sale_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("sales.id"))
+    result: Mapped[OutcomeResult] = mapped_column(
+        _enum(OutcomeResult, "outcome_result"), nullable=False
+    )
+    occurred_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_lead_outcomes_tenant_occurred", "tenant_id", "occurred_at", "id"),)
+
+
+class LeadOutcomeAnalysis(Base):
+    """An analysis of the lead that had been made when its outcome was recorded: the
+    (score, scorer, outcome) pairs the learned scorer and the scorer report learn from."""
+
+    __tablename__ = "lead_outcome_analyses"
+
+    outcome_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("lead_outcomes.id"), primary_key=True
+    )
+    analysis_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("lead_analyses.id"), primary_key=True
+    )
+    tenant_id: Mapped[int] = _tenant_id()
 
 
 class Sale(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import Column, Row, Table
 
 from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
+from domain.outcomes import OutcomeResult
 from domain.webhooks import DeliveryStatus
 
 
@@ -69,6 +70,28 @@ class AnalysisRecord(_Record):
     prompt_version: str | None
     latency_ms: int
     created_at: datetime
+    tokens_in: int | None
+    tokens_out: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRecord(_Record):
+    id: int
+    tenant_id: int
+    lead_id: int
+    sale_id: int | None
+    result: OutcomeResult
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredOutcomeRecord(_Record):
+    """One scorer's last score of a lead before its outcome, and the outcome."""
+
+    lead_id: int
+    scorer: str
+    score: float
+    result: OutcomeResult
 
 
 @dataclass(frozen=True, slots=True)

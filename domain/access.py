@@ -20,11 +20,12 @@ class Permission(Enum):
     WORK_SALES = "work_sales"
     MANAGE_ACCESS = "manage_access"
     MANAGE_WEBHOOKS = "manage_webhooks"  # endpoints, their secrets, and their deliveries
+    VIEW_AI_USAGE = "view_ai_usage"  # what AI scoring cost: calls, tokens, fallbacks
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.MANAGER: frozenset({Permission.READ, Permission.WORK_LEADS}),
+    Role.MANAGER: frozenset({Permission.READ, Permission.WORK_LEADS, Permission.VIEW_AI_USAGE}),
     Role.SALES: frozenset({Permission.READ, Permission.WORK_SALES}),
     Role.VIEWER: frozenset({Permission.READ}),
 }

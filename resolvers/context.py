@@ -29,6 +29,11 @@ class AppServices:
     def analysis_cache_ttl(self) -> timedelta:
         return timedelta(seconds=self.settings.ai.cache_ttl_seconds)
 
+    @property
+    def analysis_wait_for_other(self) -> timedelta:
+        """A request waits this long for another request's analysis of the same lead."""
+        return timedelta(seconds=self.settings.ai.longest_call_seconds + 5)
+
 
 @dataclass
 class Context:

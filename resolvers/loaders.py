@@ -14,6 +14,7 @@ from aiodataloader import DataLoader as _DataLoader
 from db.database import Database
 from db.keyset import Page, PageRequest
 from db.queries import access, analyses, audit, events, leads, messages, sales, stage_changes
+from db.queries import outcomes as outcome_rows
 from db.queries import webhooks as webhook_rows
 from db.records import (
     AnalysisRecord,
@@ -22,6 +23,7 @@ from db.records import (
     EventRecord,
     LeadMessageRecord,
     LeadRecord,
+    OutcomeRecord,
     SaleRecord,
     StageChangeRecord,
     UserRecord,
@@ -101,6 +103,14 @@ class Loaders:
         return DataLoader(self._sales_by_lead)
 
     @cached_property
+    def outcome_by_lead(self) -> DataLoader[int, OutcomeRecord | None]:
+        return DataLoader(self._outcomes_by_lead)
+
+    @cached_property
+    def analyses_by_outcome(self) -> DataLoader[int, list[AnalysisRecord]]:
+        return DataLoader(self._analyses_by_outcome)
+
+    @cached_property
     def stage_history_by_lead(self) -> DataLoader[int, list[StageChangeRecord]]:
         return DataLoader(self._stage_history_by_lead)
 
@@ -172,6 +182,18 @@ class Loaders:
         async with self._db.read() as conn:
             rows = await sales.by_leads(conn, lead_ids=lead_ids)
         return _in_key_order(lead_ids, {r.lead_id: r for r in rows})
+
+    async def _outcomes_by_lead(self, lead_ids: list[int]) -> list[OutcomeRecord | None]:
+        async with self._db.read() as conn:
+            rows = await outcome_rows.by_leads(conn, tenant_id=self._tenant_id, lead_ids=lead_ids)
+        return _in_key_order(lead_ids, {r.lead_id: r for r in rows})
+
+    async def _analyses_by_outcome(self, outcome_ids: list[int]) -> list[list[AnalysisRecord]]:
+        async with self._db.read() as conn:
+            grouped = await outcome_rows.analyses_by_outcomes(
+                conn, tenant_id=self._tenant_id, outcome_ids=outcome_ids
+            )
+        return [grouped.get(i, []) for i in outcome_ids]
 
     async def _stage_history_by_lead(self, lead_ids: list[int]) -> list[list[StageChangeRecord]]:
         async with self._db.read() as conn:

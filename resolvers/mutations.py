@@ -145,6 +145,7 @@ async def analyze_lead(info: Info, data: inputs.AnalyzeLeadInput) -> AnalyzeLead
         lead_id=input_id(data.lead_id, "Lead", "leadId"),
         cache_ttl=app.analysis_cache_ttl,
         force=data.force,
+        wait_for_other=app.analysis_wait_for_other,
     )
     return AnalyzeLeadPayload(analysis=result.analysis, lead=result.lead)
 

@@ -55,6 +55,12 @@ class LeadAnalysis(Node):
         description="Prompt version for language-model scorers."
     )
     latency_ms: int = strawberry.field(description="How long the scorer took, in milliseconds.")
+    tokens_in: int | None = strawberry.field(
+        description="Prompt tokens the model reported using; null for scorers without a model."
+    )
+    tokens_out: int | None = strawberry.field(
+        description="Answer tokens the model reported using; null for scorers without a model."
+    )
     created_at: datetime = strawberry.field(description="When the analysis was made.")
 
     @classmethod

@@ -7,17 +7,20 @@ import strawberry
 
 from db.records import LeadMessageRecord, LeadRecord, StageChangeRecord
 from resolvers import leads as resolve
+from resolvers import outcomes as resolve_outcomes
 from resolvers.pagination import total_count
 from schema.enums import LeadSource, LeadStage, MessageDirection
 from schema.node import Node, PageInfo, UserError
 
 if TYPE_CHECKING:
     from schema.analyses import LeadAnalysis, LeadAnalysisConnection
+    from schema.outcomes import LeadOutcome
     from schema.sales import Sale
 
 _Sale = Annotated["Sale", strawberry.lazy("schema.sales")]
 _LeadAnalysis = Annotated["LeadAnalysis", strawberry.lazy("schema.analyses")]
 _LeadAnalysisConnection = Annotated["LeadAnalysisConnection", strawberry.lazy("schema.analyses")]
+_LeadOutcome = Annotated["LeadOutcome", strawberry.lazy("schema.outcomes")]
 
 
 @strawberry.type(description="One transition of a lead or sale: the pipeline's audit trail.")
@@ -96,6 +99,10 @@ class Lead(Node):
     )
     sale: _Sale | None = strawberry.field(
         description="The sale created when the lead was transferred.", resolver=resolve.sale
+    )
+    outcome: _LeadOutcome | None = strawberry.field(
+        description="How the lead ended (WIN: its sale was paid; LOSS: it was lost), if it has.",
+        resolver=resolve_outcomes.lead_outcome,
     )
     stage_history: list[StageChange] = strawberry.field(
         description="Every stage change, oldest first.", resolver=resolve.stage_history

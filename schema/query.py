@@ -5,12 +5,13 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.access import Permission
-from resolvers import access, audit, events, leads, nodes, pipeline, sales
+from resolvers import access, ai_usage, audit, events, leads, nodes, outcomes, pipeline, sales
 from resolvers.context import Info
 from resolvers.events import DEFAULT_EVENTS_PAGE
 from resolvers.pagination import PageArgs
 from resolvers.webhooks import all_webhooks, webhook_deliveries
 from schema.access import ApiKey, User
+from schema.ai_usage import AIUsage
 from schema.audit import AuditEntryConnection
 from schema.audit_inputs import AuditLogFilter
 from schema.enums import EventType
@@ -18,11 +19,13 @@ from schema.events import EventConnection
 from schema.inputs import LeadFilter, LeadOrder, SaleFilter, SaleOrder
 from schema.leads import Lead, LeadConnection
 from schema.node import Node
+from schema.outcomes import ScorerQuality
 from schema.permissions import needs
 from schema.pipeline import PipelineStats
 from schema.sales import Sale, SaleConnection
 from schema.webhook_inputs import DeliveryStatus
 from schema.webhooks import Webhook, WebhookDeliveryConnection
+from services.ai.usage import UsagePeriod
 
 _FIRST = strawberry.argument(description="Page forward: at most this many (0-100, default 20).")
 _AFTER = strawberry.argument(description="Start after this cursor.")
@@ -104,12 +107,53 @@ class Query:
         return await sales.sales(info, where=where, order=order_by, page=page)
 
     @strawberry.field(
+        permission_classes=needs(Permission.VIEW_AI_USAGE),
+        description=(
+            "What AI scoring cost this tenant, per scorer: calls, tokens, cache hits and "
+            "fallbacks. For admins and managers."
+        ),
+        graphql_type=AIUsage,
+    )
+    async def ai_usage(
+        self,
+        info: Info,
+        period: Annotated[
+            UsagePeriod, strawberry.argument(description="Which days to sum.")
+        ] = UsagePeriod.TODAY,
+    ) -> Any:
+        return await ai_usage.ai_usage(info, period)
+
+    @strawberry.field(
         permission_classes=needs(Permission.READ),
         description="Figures of the whole pipeline.",
         graphql_type=PipelineStats,
     )
     async def pipeline(self, info: Info) -> Any:
         return await pipeline.pipeline(info)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.READ),
+        description=(
+            "How well each scorer foretold the recorded outcomes: ROC AUC, Brier score, log "
+            "loss, calibration by score band and the transfer gate's errors, from each "
+            "scorer's last score before each outcome."
+        ),
+        graphql_type=list[ScorerQuality],
+    )
+    async def scorer_report(
+        self,
+        info: Info,
+        held_out_only: Annotated[
+            bool,
+            strawberry.argument(
+                description=(
+                    "Judge on the held-out split only (about one lead in five, the same "
+                    "for every scorer, never used for training); false: every outcome."
+                )
+            ),
+        ] = True,
+    ) -> Any:
+        return await outcomes.scorer_report(info, held_out_only)
 
     @strawberry.field(
         permission_classes=needs(Permission.READ),

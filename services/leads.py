@@ -14,7 +14,7 @@ from domain.enums import LeadSource, LeadStage, MessageDirection
 from domain.errors import not_found
 from domain.events import EventType
 from domain.lifecycle import ensure_lead_editable, ensure_lead_transition, ensure_version
-from services import audit, events
+from services import audit, events, outcomes
 from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
@@ -173,6 +173,7 @@ async def change_lead_stage(
             reason=reason,
         )
         await _audit(conn, scope, Action.LEAD_STAGE_CHANGED, lead, updated)
+        await outcomes.record_for_lead(conn, scope, lead=updated)
         await events.record(
             conn,
             scope,

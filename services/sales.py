@@ -10,7 +10,7 @@ from domain.enums import SaleStage
 from domain.errors import not_found
 from domain.events import EventType
 from domain.lifecycle import ensure_sale_transition, ensure_version
-from services import audit, events
+from services import audit, events, outcomes
 from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
@@ -65,6 +65,7 @@ async def change_sale_stage(
             before=audit.sale_fields(sale),
             after=audit.sale_fields(updated),
         )
+        await outcomes.record_for_sale(conn, scope, sale=updated)
         await events.record(
             conn,
             scope,

@@ -31,7 +31,10 @@ from settings import PROJECT_ROOT, Settings, load_settings
 from tests.databases import drop_database
 
 TEST_DATABASE = f"crm_test_{os.getpid()}"
-_TABLES = "audit_log, stage_changes, lead_messages, sales, lead_analyses, leads"
+_TABLES = (
+    "audit_log, stage_changes, lead_messages, lead_outcome_analyses, lead_outcomes, sales, "
+    "lead_analyses, leads, ai_usage, ai_budgets"
+)
 _JOURNAL_TABLES = "events"
 # Deliveries, their endpoints and the job queue (the tests start their own workers).
 _WEBHOOK_TABLES = "webhook_deliveries, webhooks, procrastinate.procrastinate_jobs"

@@ -43,6 +43,10 @@ async def throwaway_database(database_url: str, name: str) -> AsyncIterator[str]
 
 async def delete_tenant(conn: AsyncConnection, tenant_id: int) -> None:
     """Remove a tenant and every row of it, children before parents (as the owner)."""
+    # Leads and their analyses point at each other; the latest-analysis link goes first.
+    await conn.execute(
+        text("UPDATE leads SET latest_analysis_id = NULL WHERE tenant_id = :t"), {"t": tenant_id}
+    )
     for table in reversed(Base.metadata.sorted_tables):
         if "tenant_id" in table.c:
             await conn.execute(delete(table).where(table.c.tenant_id == tenant_id))

@@ -1,11 +1,13 @@
 """Reads and writes of `lead_analyses`."""
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.keyset import Page, PageRequest
 from db.models import LeadAnalysis, table
@@ -14,6 +16,70 @@ from db.records import AnalysisRecord, columns_of
 
 analyses = table(LeadAnalysis)
 _COLUMNS = columns_of(AnalysisRecord, analyses)
+
+# The class of the per-lead advisory locks around a model call ("ANLZ"); other classes:
+# the event journal's and the webhooks' (their two-key locks never meet these).
+ANALYSIS_LOCK: Final = 1095650394
+_LOCK_POLL_SECONDS: Final = 0.05
+
+
+class LeadBusy(Exception):
+    """Another analysis of the lead held its lock for longer than the caller would wait."""
+
+
+@asynccontextmanager
+async def analyzing(
+    engine: AsyncEngine, *, lead_id: int, wait_seconds: float
+) -> AsyncIterator[None]:
+    """Hold the lead's advisory lock for the block, across every process on the database.
+
+    The lock lives on a connection of its own, outside any transaction, so the block may
+    open and commit its transactions freely. Waiters poll, and hold no connection between
+    polls: a crowd waiting for one lead cannot drain the pool its holder needs. A waiter
+    gives up (LeadBusy) after `wait_seconds`."""
+    key = {"cls": ANALYSIS_LOCK, "key": lead_id % 2_147_483_647}
+    conn = await _locked_connection(engine, key, wait_seconds)
+    try:
+        yield
+    finally:
+        await _release(conn, key)
+
+
+async def _locked_connection(
+    engine: AsyncEngine, key: dict[str, int], wait_seconds: float
+) -> AsyncConnection:
+    # A deadline checked between polls, never a cancellation of one: see _settled.
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        conn = await engine.connect()
+        async with _settled(conn):
+            locked = await conn.scalar(text("SELECT pg_try_advisory_lock(:cls, :key)"), key)
+            await conn.commit()  # no transaction stays open while the lock is held
+        if locked:
+            return conn
+        await conn.close()
+        if asyncio.get_running_loop().time() >= deadline:
+            raise LeadBusy
+        await asyncio.sleep(_LOCK_POLL_SECONDS)
+
+
+async def _release(conn: AsyncConnection, key: dict[str, int]) -> None:
+    async with _settled(conn):
+        await conn.execute(text("SELECT pg_advisory_unlock(:cls, :key)"), key)
+        await conn.commit()
+    await conn.close()
+
+
+@asynccontextmanager
+async def _settled(conn: AsyncConnection) -> AsyncIterator[None]:
+    """If the block fails or is cancelled half-way, the lock's state on `conn` is unknown:
+    end its session (which releases any lock it holds) rather than pool it."""
+    try:
+        yield
+    except BaseException:
+        await conn.invalidate()
+        await conn.close()
+        raise
 
 
 async def insert_analysis(conn: AsyncConnection, *, values: dict[str, Any]) -> AnalysisRecord:

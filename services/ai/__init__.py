@@ -8,10 +8,18 @@ from services.ai.factory import build_scorer
 from services.ai.fallback import FallbackScorer
 from services.ai.heuristic import HeuristicScorer
 from services.ai.openai_scorer import OpenAIScorer
-from services.ai.types import Assessment, Factor, Scorer, ScorerUnavailable, ScoringInput
+from services.ai.types import (
+    Assessment,
+    BudgetSpent,
+    Factor,
+    Scorer,
+    ScorerUnavailable,
+    ScoringInput,
+)
 
 __all__ = [
     "Assessment",
+    "BudgetSpent",
     "Factor",
     "FallbackScorer",
     "HeuristicScorer",

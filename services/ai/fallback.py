@@ -7,6 +7,9 @@ from services.ai.types import Assessment, Scorer, ScorerUnavailable, ScoringInpu
 
 logger = logging.getLogger(__name__)
 
+# How an assessment says it stood in for another scorer: "heuristic (fallback from x)".
+FALLBACK_MARK = " (fallback from "
+
 
 class FallbackScorer:
     """Asks `primary`; when it is unavailable, asks `fallback` and says so in `scorer`."""
@@ -27,7 +30,7 @@ class FallbackScorer:
         except ScorerUnavailable as error:
             logger.warning("%s; scoring with %s instead", error, self._fallback.name)
         assessment = await self._fallback.score(scoring_input)
-        scorer = f"{assessment.scorer} (fallback from {self._primary.name})"
+        scorer = f"{assessment.scorer}{FALLBACK_MARK}{self._primary.name})"
         return dataclasses.replace(assessment, scorer=scorer)
 
     async def aclose(self) -> None:

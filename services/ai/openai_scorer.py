@@ -7,7 +7,9 @@ message, never the server's own words.
 """
 
 import asyncio
+import dataclasses
 import json
+import logging
 import math
 from typing import Any, Final, TypeGuard
 
@@ -18,9 +20,12 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from domain.enums import Recommendation
+from services.ai.retries import RETRIED_STATUSES, RetryPolicy
 from services.ai.types import Assessment, Factor, ScorerUnavailable, ScoringInput
 from services.validation import has_visible_character, unwanted_character
 from settings import AISettings
+
+logger = logging.getLogger(__name__)
 
 PROMPT_VERSION: Final = "lead-score-v1"
 
@@ -86,6 +91,7 @@ class OpenAIScorer:
             raise ValueError("OpenAIScorer needs a model name (CRM_AI_MODEL)")
         self._model = settings.model
         self._timeout_seconds = settings.timeout_seconds
+        self._retries = RetryPolicy.from_settings(settings)
         self._owns_client = client is None
         self._client = client or build_client(settings)
 
@@ -94,33 +100,63 @@ class OpenAIScorer:
         return f"openai:{self._model}"
 
     async def score(self, scoring_input: ScoringInput) -> Assessment:
-        content = await self._ask(build_messages(scoring_input))
-        return parse_answer(content, scorer=self.name)
+        completion = await self._ask(build_messages(scoring_input))
+        assessment = parse_answer(message_content(completion), scorer=self.name)
+        tokens_in, tokens_out = token_usage(completion)
+        return dataclasses.replace(assessment, tokens_in=tokens_in, tokens_out=tokens_out)
 
     async def aclose(self) -> None:
         """Close the HTTP client, unless the caller passed in one it still owns."""
         if self._owns_client:
             await self._client.close()
 
-    async def _ask(self, messages: list[ChatCompletionMessageParam]) -> str:
+    async def _ask(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+        """One call, retried on a timeout, a dropped connection, 429 or 5xx as the policy
+        allows; every other failure is final at once."""
+        retry = 0
+        while True:
+            try:
+                return await self._ask_once(messages)
+            except _Transient as failure:
+                retry += 1
+                wait = self._retries.wait_before(retry, failure.retry_after)
+                if wait is None:
+                    raise ScorerUnavailable(failure.why) from None
+                logger.info("%s; retry %d in %.2f s", failure.why, retry, wait)
+            await asyncio.sleep(wait)
+
+    async def _ask_once(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
         try:
             # The client's timeout bounds each read; this bounds the whole exchange.
             async with asyncio.timeout(self._timeout_seconds):
-                completion = await self._client.chat.completions.create(
+                return await self._client.chat.completions.create(
                     model=self._model, messages=messages, response_format=RESPONSE_FORMAT
                 )
         except (TimeoutError, openai.APITimeoutError):
-            raise ScorerUnavailable(f"{self.name} timed out") from None
+            raise _Transient(f"{self.name} timed out") from None
         except openai.APIStatusError as error:
-            raise ScorerUnavailable(f"{self.name} answered HTTP {error.status_code}") from None
+            why = f"{self.name} answered HTTP {error.status_code}"
+            if error.status_code in RETRIED_STATUSES:
+                raise _Transient(why, error.response.headers.get("retry-after")) from None
+            raise ScorerUnavailable(why) from None
+        except openai.APIConnectionError as error:
+            raise _Transient(f"{self.name} failed: {type(error).__name__}") from None
         except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as error:
             # JSONDecodeError: the SDK lets a body that claims to be JSON but is not escape.
             raise ScorerUnavailable(f"{self.name} failed: {type(error).__name__}") from None
-        return message_content(completion)
+
+
+class _Transient(Exception):
+    """A failure worth another attempt; `retry_after` is the server's header, if any."""
+
+    def __init__(self, why: str, retry_after: str | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.retry_after = retry_after
 
 
 def build_client(settings: AISettings) -> openai.AsyncOpenAI:
-    """One attempt per request: a retry belongs to the caller, who may fall back instead."""
+    """No retries in the client: the scorer retries itself, honouring its own limits."""
     return openai.AsyncOpenAI(
         base_url=settings.base_url or DEFAULT_BASE_URL,
         api_key=settings.api_key or PLACEHOLDER_API_KEY,
@@ -150,6 +186,20 @@ def message_content(completion: ChatCompletion) -> str:
     if not isinstance(content, str) or not content:
         raise ScorerUnavailable("model answer has no text")
     return content
+
+
+def token_usage(completion: ChatCompletion) -> tuple[int | None, int | None]:
+    """Prompt and completion tokens as the server reported them; None when it did not."""
+    usage = getattr(completion, "usage", None)
+    return _count(getattr(usage, "prompt_tokens", None)), _count(
+        getattr(usage, "completion_tokens", None)
+    )
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 def parse_answer(content: str, *, scorer: str) -> Assessment:

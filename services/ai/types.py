@@ -52,10 +52,17 @@ class Assessment:
     factors: tuple[Factor, ...]
     scorer: str
     prompt_version: str | None = None
+    tokens_in: int | None = None  # what a model reported using; None for other scorers
+    tokens_out: int | None = None
 
 
 class ScorerUnavailable(Exception):
     """The scorer could not give a valid answer (timeout, HTTP error, invalid output)."""
+
+
+class BudgetSpent(ScorerUnavailable):
+    """The tenant may not call the model now: its calls per minute or tokens per day are
+    spent. Not the model's fault, so it does not count against the model's circuit."""
 
 
 class Scorer(Protocol):

@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible server: real HTTP on 127.0.0.1, answers programmed per test.
 
-Set `fake.reply` before calling the scorer; read `fake.requests` afterwards to see
-exactly what the real `openai` client sent.
+Set `fake.reply` before calling the scorer (or `fake.replies`: answered in order, one per
+request, before `fake.reply` takes over); read `fake.requests` afterwards to see exactly
+what the real `openai` client sent.
 """
 
 import asyncio
@@ -33,6 +34,8 @@ class Reply:
     media_type: str = "application/json"
     delay_seconds: float = 0.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    prompt_tokens: int = 1
+    completion_tokens: int = 1
 
 
 def answer(payload: object) -> Reply:
@@ -65,6 +68,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.base_url = ""
         self.reply = Reply()
+        self.replies: list[Reply] = []
         self.requests: list[ReceivedRequest] = []
         self._release = asyncio.Event()
         self.app = Starlette(
@@ -74,6 +78,7 @@ class FakeOpenAI:
     def reset(self) -> None:
         """Forget past requests and let any still-sleeping slow reply finish now."""
         self.reply = Reply()
+        self.replies.clear()
         self.requests.clear()
         self._release.set()
         self._release = asyncio.Event()
@@ -81,7 +86,8 @@ class FakeOpenAI:
     async def _chat_completions(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(ReceivedRequest(body, request.headers.get("authorization")))
-        reply, release = self.reply, self._release
+        reply = self.replies.pop(0) if self.replies else self.reply
+        release = self._release
         if reply.delay_seconds:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(release.wait(), reply.delay_seconds)
@@ -90,18 +96,22 @@ class FakeOpenAI:
             return JSONResponse(error, status_code=reply.status, headers=dict(reply.headers))
         if reply.body is not None:
             return Response(reply.body, media_type=reply.media_type)
-        return JSONResponse(_completion(body.get("model", ""), reply.content))
+        return JSONResponse(_completion(body.get("model", ""), reply))
 
 
-def _completion(model: str, content: str) -> dict[str, Any]:
-    message = {"role": "assistant", "content": content, "refusal": None}
+def _completion(model: str, reply: Reply) -> dict[str, Any]:
+    message = {"role": "assistant", "content": reply.content, "refusal": None}
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": 0,
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        },
     }
 
 

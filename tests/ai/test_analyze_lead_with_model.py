@@ -41,6 +41,8 @@ def _model_settings(base: Settings, fake: FakeOpenAI, *, fallback: bool) -> Sett
         api_key="test-key",
         timeout_seconds=0.5,
         fallback_to_heuristic=fallback,
+        retry_base_seconds=0.01,  # a failing call is still retried, quickly
+        circuit_failures=1000,  # these tests fail on purpose; the circuit has its own
     )
     return dataclasses.replace(base, ai=ai)
 

@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from domain.enums import LeadSource, LeadStage, Recommendation
+from services.ai.circuit import CircuitBreakingScorer
 from services.ai.factory import build_scorer
 from services.ai.fallback import FallbackScorer
 from services.ai.heuristic import HeuristicScorer, assess_lead
@@ -63,10 +64,21 @@ def factor(**changes: object) -> dict[str, Any]:
 
 @asynccontextmanager
 async def openai_scorer(
-    fake: FakeOpenAI, *, timeout_seconds: float = 5.0, api_key: str | None = None
+    fake: FakeOpenAI,
+    *,
+    timeout_seconds: float = 5.0,
+    api_key: str | None = None,
+    max_retries: int = 0,
+    retry_max_wait_seconds: float = 1.0,
 ) -> AsyncIterator[OpenAIScorer]:
     settings = AISettings(
-        base_url=fake.base_url, model=MODEL, api_key=api_key, timeout_seconds=timeout_seconds
+        base_url=fake.base_url,
+        model=MODEL,
+        api_key=api_key,
+        timeout_seconds=timeout_seconds,
+        max_retries=max_retries,
+        retry_base_seconds=0.01,
+        retry_max_wait_seconds=retry_max_wait_seconds,
     )
     scorer = OpenAIScorer(settings)
     try:
@@ -189,22 +201,24 @@ async def test_body_that_is_not_a_completion_makes_scorer_unavailable(
 
 
 @pytest.mark.parametrize(
-    "status", [500, 503, 429, 401, 400], ids=["500", "503", "429", "401", "400"]
+    ("status", "attempts"),
+    [(500, 3), (503, 3), (429, 3), (401, 1), (400, 1)],
+    ids=["500", "503", "429", "401", "400"],
 )
-async def test_http_error_makes_scorer_unavailable_after_one_attempt(
-    fake_openai: FakeOpenAI, status: int
+async def test_http_error_makes_scorer_unavailable_once_retries_are_spent(
+    fake_openai: FakeOpenAI, status: int, attempts: int
 ) -> None:
-    # given a server that fails with an HTTP error (a 429 even invites a retry)
+    # given a server that keeps failing with an HTTP error, and two retries allowed
     fake_openai.reply = http_error(status, headers={"retry-after": "0"})
 
     # when a lead is scored
     with pytest.raises(ScorerUnavailable) as raised:
-        await score_against(fake_openai)
+        await score_against(fake_openai, max_retries=2)
 
-    # then the error names the status, not the server's words, and nothing was retried
+    # then the error names the status, not the server's words; only 429 and 5xx were retried
     assert str(raised.value) == f"openai:{MODEL} answered HTTP {status}"
     assert SERVER_ERROR_TEXT not in str(raised.value)
-    assert len(fake_openai.requests) == 1
+    assert len(fake_openai.requests) == attempts
 
 
 async def test_slow_answer_times_out(fake_openai: FakeOpenAI) -> None:
@@ -226,7 +240,9 @@ async def test_deadline_holds_even_when_the_client_would_wait_longer(
 ) -> None:
     # given a caller's client that would wait 10 s, and settings that allow 0.3 s
     fake_openai.reply = slow(5.0, GOOD_ANSWER)
-    settings = AISettings(base_url=fake_openai.base_url, model=MODEL, timeout_seconds=0.3)
+    settings = AISettings(
+        base_url=fake_openai.base_url, model=MODEL, timeout_seconds=0.3, max_retries=0
+    )
     client = openai.AsyncOpenAI(
         base_url=fake_openai.base_url, api_key="k", timeout=10.0, max_retries=0
     )
@@ -245,7 +261,9 @@ async def test_deadline_holds_even_when_the_client_would_wait_longer(
 
 async def test_unreachable_server_makes_scorer_unavailable() -> None:
     # given a base URL where nothing listens
-    settings = AISettings(base_url="http://127.0.0.1:9/v1", model=MODEL, timeout_seconds=2.0)
+    settings = AISettings(
+        base_url="http://127.0.0.1:9/v1", model=MODEL, timeout_seconds=2.0, max_retries=0
+    )
     scorer = OpenAIScorer(settings)
 
     # when a lead is scored; then the scorer is unavailable
@@ -381,7 +399,7 @@ async def test_fallback_does_not_hide_bugs() -> None:
     ("settings", "expected_name", "expected_type"),
     [
         (AISettings(), "heuristic", HeuristicScorer),
-        (AISettings(model="m", fallback_to_heuristic=False), "openai:m", OpenAIScorer),
+        (AISettings(model="m", fallback_to_heuristic=False), "openai:m", CircuitBreakingScorer),
         (AISettings(model="m", fallback_to_heuristic=True), "openai:m", FallbackScorer),
     ],
     ids=["no model", "model only", "model with fallback"],

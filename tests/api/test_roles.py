@@ -59,6 +59,8 @@ MATRIX: dict[str, tuple[bool, bool, bool, bool]] = {
     "deleteWebhook":         (Y,    N,      N,    N),
     "rotateWebhookSecret":   (Y,    N,      N,    N),
     "redeliverWebhookEvent": (Y,    N,      N,    N),
+    # Beyond the contract: what AI scoring cost, for admins and managers (VIEW_AI_USAGE).
+    "aiUsage":               (Y,    Y,      N,    N),
 }
 # fmt: on
 
@@ -95,6 +97,7 @@ ADDITIONS = {
     "deleteWebhook",
     "rotateWebhookSecret",
     "redeliverWebhookEvent",
+    "aiUsage",
 }
 # example.com's address: public, so the session's server accepts it as a webhook URL.
 # Nothing is sent there: no worker runs in these tests.
@@ -189,6 +192,7 @@ OPERATIONS = [
     _mutation("analyzeLead", "AnalyzeLeadInput", _for_lead()),
     _mutation("transferLead", "TransferLeadInput", _input(_an_eligible_lead, "leadId")),
     _mutation("changeSaleStage", "ChangeSaleStageInput", _input(_a_sale, "saleId", stage="KYC")),
+    Operation("aiUsage", "{ aiUsage(period: LAST_7_DAYS) { scorers { calls } } }", _nothing),
     Operation("webhooks", "{ webhooks { id } }", _a_webhook),
     Operation(
         "webhookDeliveries",
