@@ -53,6 +53,10 @@ def test_values_are_read_and_converted() -> None:
         ({"CRM_CORS_ORIGINS": "app.example.com"}, "CRM_CORS_ORIGINS"),
         ({"CRM_CORS_ORIGINS": "https://*.example.com"}, "CRM_CORS_ORIGINS"),
         ({"CRM_AI_BASE_URL": "http://localhost:11434/v1"}, "CRM_AI_MODEL"),
+        ({"CRM_AI_MAX_RETRIES": "-1"}, "CRM_AI_MAX_RETRIES"),
+        ({"CRM_AI_CIRCUIT_FAILURES": "0"}, "CRM_AI_CIRCUIT_FAILURES"),
+        ({"CRM_AI_TOKENS_PER_DAY": "lots"}, "CRM_AI_TOKENS_PER_DAY"),
+        ({"CRM_EVENT_RETENTION_DAYS": "3"}, "CRM_EVENT_RETENTION_DAYS"),
         ({"CRM_JWT_SECRET": "x" * 40}, "CRM_JWT_ISSUER"),
         (
             {"CRM_JWT_SECRET": "short", "CRM_JWT_ISSUER": "i", "CRM_JWT_AUDIENCE": "a"},
@@ -100,3 +104,28 @@ def test_the_abuse_limits_are_read() -> None:
     assert settings.max_query_cost == 2000
     assert settings.introspection is False
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
+
+
+def test_the_ai_cost_controls_and_the_journal_retention_have_defaults() -> None:
+    settings = load_settings({})
+    assert (settings.ai.max_retries, settings.ai.circuit_failures) == (2, 5)
+    assert (settings.ai.calls_per_minute, settings.ai.tokens_per_day) == (60, 1_000_000)
+    assert settings.event_retention_days == 7
+
+
+def test_the_ai_cost_controls_and_the_journal_retention_are_read() -> None:
+    settings = load_settings(
+        {
+            "CRM_AI_MAX_RETRIES": "0",
+            "CRM_AI_RETRY_BASE_SECONDS": "0.1",
+            "CRM_AI_CIRCUIT_FAILURES": "3",
+            "CRM_AI_CIRCUIT_OPEN_SECONDS": "120",
+            "CRM_AI_CALLS_PER_MINUTE": "0",
+            "CRM_AI_TOKENS_PER_DAY": "5000",
+            "CRM_EVENT_RETENTION_DAYS": "30",
+        }
+    )
+    assert (settings.ai.max_retries, settings.ai.retry_base_seconds) == (0, 0.1)
+    assert (settings.ai.circuit_failures, settings.ai.circuit_open_seconds) == (3, 120.0)
+    assert (settings.ai.calls_per_minute, settings.ai.tokens_per_day) == (0, 5000)
+    assert settings.event_retention_days == 30
