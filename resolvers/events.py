@@ -36,9 +36,9 @@ async def events(
     after_id = 0 if after is None else _event_id(after)
     if types is not None and not types:
         raise BadRequest("`types` is empty: omit it for every type, or name at least one.")
+    if after is not None:
+        await ensure_followable(info, after, after_id)
     async with info.context.app.db.read() as conn:
-        if after is not None and after_id < await event_rows.pruned_through(conn):
-            raise _expired(after)
         rows = await event_rows.after(
             conn,
             tenant_id=info.context.scope.tenant_id,
@@ -70,11 +70,22 @@ def _event_id(global_id: str) -> int:
         raise BadRequest(f"after: {exc}") from None
 
 
-def _expired(after: str) -> EventsExpired:
-    return EventsExpired(
-        f"Events after {after} may have been removed by retention: reload what you show, "
-        "then follow from `latestEventId`."
-    )
+async def ensure_followable(info: Info, after: str, after_id: int) -> None:
+    """A client may follow the journal from an event it saw: EVENTS_EXPIRED when retention
+    may have removed what came next, BAD_REQUEST when the tenant has no such event yet
+    (following from there would silently skip every event up to it)."""
+    async with info.context.app.db.read() as conn:
+        if after_id < await event_rows.pruned_through(conn):
+            raise EventsExpired(
+                f"Events after {after} may have been removed by retention: reload what you "
+                "show, then follow from `latestEventId`."
+            )
+        newest = await event_rows.newest_id(conn, tenant_id=info.context.scope.tenant_id)
+    if after_id > newest:
+        raise BadRequest(
+            f"`after`: {after} is past your newest event; pass an event ID you received, "
+            "or `latestEventId`."
+        )
 
 
 def event_type(root: EventRecord) -> EventType:

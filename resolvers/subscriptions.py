@@ -9,16 +9,14 @@ rows; the lead, sale and analysis they name are loaded as they are now.
 from collections.abc import Collection
 from datetime import datetime
 
-from db.queries import events as event_rows
 from db.records import AnalysisRecord, EventRecord, LeadRecord, SaleRecord
 from domain.enums import LeadStage, SaleStage
 from domain.events import LEAD_STAGE_EVENTS, SALE_STAGE_EVENTS, EventType
-from domain.global_ids import to_global_id
 from realtime.hub import Mailbox
 from realtime.live import LiveUpdates
 from resolvers.context import Info
 from resolvers.errors import BadRequest
-from resolvers.events import EventsExpired
+from resolvers.events import ensure_followable
 from resolvers.ids import InvalidId, decode_id
 
 SCORE_EVENTS = frozenset({EventType.LEAD_ANALYZED})
@@ -76,23 +74,10 @@ async def _events(
 
 
 async def _resumable(info: Info, after: str) -> int:
-    """The event id to resume after; refused when retention may have removed what follows,
-    or when no such event exists yet (a client cannot have received it: resuming there
-    would silently skip the events up to it)."""
+    """The event id to resume after (see resolvers/events.ensure_followable)."""
     after_id = _wanted(after, "after", "Event")
     assert after_id is not None
-    async with info.context.app.db.read() as conn:
-        if after_id < await event_rows.pruned_through(conn):
-            raise EventsExpired(
-                f"Events after {after} may have been removed by retention: reload what you "
-                "show, then subscribe without `after`."
-            )
-        newest = await event_rows.newest_id(conn, tenant_id=info.context.scope.tenant_id)
-    if after_id > newest:
-        raise BadRequest(
-            f"`after`: {after} is past your newest event; pass an `eventId` you received, "
-            "or `latestEventId`."
-        )
+    await ensure_followable(info, after, after_id)
     return after_id
 
 
@@ -101,10 +86,6 @@ def _live(info: Info) -> LiveUpdates:
     if live is None:
         raise BadRequest("This server process serves no subscriptions.")
     return live
-
-
-def event_id(root: EventRecord) -> str:
-    return to_global_id("Event", root.id)
 
 
 def event_at(root: EventRecord) -> datetime:

@@ -12,6 +12,7 @@ import strawberry
 from domain.access import Permission
 from resolvers import subscriptions as resolve
 from resolvers.context import Info
+from resolvers.events import event_global_id
 from schema.enums import LeadStage, SaleStage
 from schema.permissions import needs
 from schema.pipeline import PipelineStats
@@ -41,7 +42,7 @@ class LeadScoreEvent:
         description="The lead's latest score before this analysis; null for its first.",
         resolver=resolve.previous_score,
     )
-    event_id: strawberry.ID = strawberry.field(description=_EVENT_ID, resolver=resolve.event_id)
+    event_id: strawberry.ID = strawberry.field(description=_EVENT_ID, resolver=event_global_id)
 
 
 @strawberry.type(
@@ -59,7 +60,7 @@ class LeadStageEvent:
         description="The stage it moved to.", resolver=resolve.lead_to_stage
     )
     at: datetime = strawberry.field(description=_AT, resolver=resolve.event_at)
-    event_id: strawberry.ID = strawberry.field(description=_EVENT_ID, resolver=resolve.event_id)
+    event_id: strawberry.ID = strawberry.field(description=_EVENT_ID, resolver=event_global_id)
 
 
 @strawberry.type(description="A sale moved to a stage: created (fromStage null) or changed.")
@@ -75,7 +76,7 @@ class SaleStageEvent:
         description="The stage it moved to.", resolver=resolve.sale_to_stage
     )
     at: datetime = strawberry.field(description=_AT, resolver=resolve.event_at)
-    event_id: strawberry.ID = strawberry.field(description=_EVENT_ID, resolver=resolve.event_id)
+    event_id: strawberry.ID = strawberry.field(description=_EVENT_ID, resolver=event_global_id)
 
 
 _LEAD_ID = strawberry.argument(description="Only this lead (its global ID); omit: every lead.")

@@ -45,6 +45,7 @@ from schema.permissions import root_permissions
 from services.scope import Scope
 from web.authentication import authenticate
 from web.documents import BAD_REQUEST, DocumentCache, PreparedDocument, as_bad_request
+from web.masking import internal_error, masked, timed_out, timeout_error
 from web.negotiation import GRAPHQL_RESPONSE, JSON, prefers_html, response_media_type
 from web.params import GraphQLParams, RequestError, read_params
 from web.rate_limit import RateLimiter
@@ -53,8 +54,6 @@ log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _GRAPHIQL = get_graphql_ide_html("graphiql")
-_INTERNAL = "Internal server error."
-_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
 
 
 class GraphQLEndpoint:
@@ -97,11 +96,11 @@ class GraphQLEndpoint:
         except RequestError as error:
             return _request_failure(error, media_type)
         except Exception as error:
-            if _timed_out(error):
+            if timed_out(error):
                 log.warning("request %s: a statement hit the statement timeout", request_id)
-                return _result(None, [_timeout_error(request_id)], media_type)
+                return _result(None, [timeout_error(request_id)], media_type)
             log.exception("request %s failed outside any resolver", request_id)
-            return _result(None, [_internal_error(request_id)], media_type)
+            return _result(None, [internal_error(request_id)], media_type)
 
     def _count_request(self, scope: Scope) -> None:
         if self._limiter is None:
@@ -148,7 +147,7 @@ class GraphQLEndpoint:
             result = await self._execute(context, prepared, params)
         if result.data is None and _is_request_error(result):
             return _request_errors([as_bad_request(e) for e in result.errors or ()], media_type)
-        return _result(result.data, _masked(result.errors, request_id), media_type)
+        return _result(result.data, masked(result.errors or [], request_id) or None, media_type)
 
     def _refused_mutations(
         self, prepared: PreparedDocument, operation_name: str | None, scope: Scope
@@ -211,51 +210,6 @@ def _subscription_over_http() -> GraphQLError:
 def _is_request_error(result: ExecutionResult) -> bool:
     """Variable coercion and operation selection fail before any field runs (no path)."""
     return bool(result.errors) and all(error.path is None for error in result.errors or ())
-
-
-def _masked(errors: list[GraphQLError] | None, request_id: str) -> list[GraphQLError] | None:
-    """GraphQL errors pass as they are; any other exception becomes an opaque INTERNAL."""
-    if not errors:
-        return errors
-    return [_mask(error, request_id) for error in errors]
-
-
-def _mask(error: GraphQLError, request_id: str) -> GraphQLError:
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return error
-    if _timed_out(original):
-        log.warning("request %s: the statement timeout stopped %s", request_id, error.path)
-        return _timeout_error(request_id, error)
-    log.error("request %s: resolver at %s raised", request_id, error.path, exc_info=original)
-    return _internal_error(request_id, error)
-
-
-def _internal_error(request_id: str, located: GraphQLError | None = None) -> GraphQLError:
-    return GraphQLError(
-        _INTERNAL,
-        located.nodes if located else None,
-        path=located.path if located else None,
-        extensions={"code": "INTERNAL", "requestId": request_id},
-    )
-
-
-def _timed_out(error: BaseException) -> bool:
-    """PostgreSQL cancelled a statement (the driver's error, or SQLAlchemy's around it)."""
-    return _QUERY_CANCELED in (
-        getattr(error, "sqlstate", None),
-        getattr(getattr(error, "orig", None), "sqlstate", None),
-    )
-
-
-def _timeout_error(request_id: str, located: GraphQLError | None = None) -> GraphQLError:
-    return GraphQLError(
-        "The database stopped this query: it ran longer than the statement timeout. "
-        "Ask for less (smaller pages, fewer nested lists) or try again later.",
-        located.nodes if located else None,
-        path=located.path if located else None,
-        extensions={"code": "TIMEOUT", "requestId": request_id},
-    )
 
 
 def _request_errors(errors: Sequence[GraphQLError], media_type: str) -> Response:

@@ -39,12 +39,11 @@ from schema.permissions import root_permissions
 from services.scope import Scope
 from web.documents import BAD_REQUEST, DocumentCache, as_bad_request
 from web.graphql_http import root_fields
+from web.masking import masked
 
 log = logging.getLogger(__name__)
 
 OVERFLOW = "SUBSCRIPTION_OVERFLOW"
-_INTERNAL = "Internal server error."
-_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,31 +196,6 @@ def _shared(execution: Any) -> "asyncio.Task[str]":
     task: asyncio.Task[str] = asyncio.ensure_future(execution)
     task.add_done_callback(lambda done: done.cancelled() or done.exception())
     return task
-
-
-def masked(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
-    """GraphQL errors pass as they are; any other exception becomes an opaque INTERNAL."""
-    return [_mask(error, request_id) for error in errors]
-
-
-def _mask(error: GraphQLError, request_id: str) -> GraphQLError:
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return error
-    code, message = "INTERNAL", _INTERNAL
-    if _QUERY_CANCELED in (
-        getattr(original, "sqlstate", None),
-        getattr(getattr(original, "orig", None), "sqlstate", None),
-    ):
-        code = "TIMEOUT"
-        message = "The database stopped this query: it ran longer than the statement timeout."
-    else:
-        log.error(
-            "subscription %s: resolver at %s raised", request_id, error.path, exc_info=original
-        )
-    return GraphQLError(
-        message, error.nodes, path=error.path, extensions={"code": code, "requestId": request_id}
-    )
 
 
 def _queries_over_http() -> GraphQLError:

@@ -191,6 +191,7 @@ async def events_after_types(gql: GraphQLClient, types: list[str]) -> list[Json]
         ({"first": 101}, "first"),
         ({"first": -1}, "first"),
         ({"types": []}, "types"),
+        ({"after": to_global_id("Event", 10**12)}, "past your newest event"),
     ],
 )
 async def test_bad_arguments_are_bad_requests(

@@ -1,0 +1,58 @@
+"""What a client may see of a failure: GraphQL errors as they are, anything else masked.
+
+Shared by the HTTP and WebSocket endpoints. A statement PostgreSQL cancelled at the
+statement timeout becomes `TIMEOUT`; any other exception an opaque `INTERNAL` with the
+request id, logged in full here and never shown.
+"""
+
+import logging
+
+from graphql import GraphQLError
+
+log = logging.getLogger(__name__)
+
+_INTERNAL = "Internal server error."
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
+
+
+def masked(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
+    """GraphQL errors pass as they are; any other exception becomes TIMEOUT or INTERNAL."""
+    return [_mask(error, request_id) for error in errors]
+
+
+def _mask(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error
+    if timed_out(original):
+        log.warning("request %s: the statement timeout stopped %s", request_id, error.path)
+        return timeout_error(request_id, error)
+    log.error("request %s: resolver at %s raised", request_id, error.path, exc_info=original)
+    return internal_error(request_id, error)
+
+
+def internal_error(request_id: str, located: GraphQLError | None = None) -> GraphQLError:
+    return GraphQLError(
+        _INTERNAL,
+        located.nodes if located else None,
+        path=located.path if located else None,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+def timed_out(error: BaseException) -> bool:
+    """PostgreSQL cancelled a statement (the driver's error, or SQLAlchemy's around it)."""
+    return _QUERY_CANCELED in (
+        getattr(error, "sqlstate", None),
+        getattr(getattr(error, "orig", None), "sqlstate", None),
+    )
+
+
+def timeout_error(request_id: str, located: GraphQLError | None = None) -> GraphQLError:
+    return GraphQLError(
+        "The database stopped this query: it ran longer than the statement timeout. "
+        "Ask for less (smaller pages, fewer nested lists) or try again later.",
+        located.nodes if located else None,
+        path=located.path if located else None,
+        extensions={"code": "TIMEOUT", "requestId": request_id},
+    )
