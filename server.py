@@ -22,6 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from cli import imports as import_cli
+from cli import scoring as scoring_cli
+from cli.tenancy import UnknownTenant
 from db import migrations
 from db.database import Database, app_login_url, create_engine
 from db.embedded import start_embedded_postgres
@@ -31,8 +34,8 @@ from realtime.listener import listener_dsn
 from realtime.live import LiveUpdates
 from resolvers.context import AppServices
 from schema.root import schema
-from services.ai.factory import build_scorer
 from services.demo_data import load_demo_data_if_empty
+from services.scorer_choice import ScorerSelection
 from services.tenants import DEMO_TENANT, tenant_named
 from services.tokens import TokenVerifier
 from services.users import admin_key, bootstrap_admin_key
@@ -64,7 +67,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     services = AppServices(
         db=db,
         settings=settings,
-        scorer=build_scorer(settings.ai, db),
+        scorers=ScorerSelection(settings.ai, db),
         tokens=TokenVerifier(settings.jwt) if settings.jwt.enabled else None,
         live=live,
     )
@@ -102,7 +105,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         await worker.stop()
         await subscriptions.shutdown()  # done already when served by GracefulServer
         await live.stop()
-        await services.scorer.aclose()
+        await services.scorers.aclose()
         await db.dispose()
 
     app = Starlette(
@@ -177,7 +180,7 @@ async def create_admin(database_url: str, email: str, tenant: str | None) -> str
         await engine.dispose()
 
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="set up the database and serve (the default)")
@@ -189,11 +192,26 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     create.add_argument(
         "--tenant", help="the tenant (company) by name, created if missing; default: Default"
     )
+    train = commands.add_parser(
+        "train-scorer", help="fit the next version of a tenant's learned scorer"
+    )
+    train.add_argument("--tenant", required=True, help="the tenant (company) by name")
+    report = commands.add_parser(
+        "scorer-report", help="print how well each scorer foretold a tenant's outcomes"
+    )
+    report.add_argument("--tenant", required=True, help="the tenant (company) by name")
+    report.add_argument(
+        "--all-outcomes",
+        action="store_true",
+        help="judge on every outcome, not only the held-out split",
+    )
+    report.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    import_cli.add_parser(commands)  # `import-leads FILE --tenant NAME ...`
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
-    arguments = _arguments(argv)
+    arguments = parse_arguments(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -212,7 +230,34 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "worker":
         work(settings, database_url)
         return
+    if arguments.command == import_cli.COMMAND:
+        sys.exit(import_cli.run(arguments, settings, database_url))
+    if arguments.command in ("train-scorer", "scorer-report"):
+        print(_scoring_command(arguments, settings, database_url), flush=True)
+        return
     serve(settings, database_url)
+
+
+def _scoring_command(arguments: argparse.Namespace, settings: Settings, database_url: str) -> str:
+    """`train-scorer` and `scorer-report`; a refusal (too few outcomes, no such tenant)
+    ends the process with status 1 and says why."""
+    try:
+        if arguments.command == "train-scorer":
+            return asyncio.run(scoring_cli.train(database_url, settings, arguments.tenant))
+        return asyncio.run(
+            scoring_cli.report(
+                database_url,
+                settings,
+                arguments.tenant,
+                held_out_only=not arguments.all_outcomes,
+                as_json=arguments.json,
+            )
+        )
+    except DomainError as refusal:
+        sys.exit(f"{arguments.command}: {refusal}")
+    except UnknownTenant as error:
+        print(f"{arguments.command}: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _database_url(settings: Settings) -> str:

@@ -41,6 +41,12 @@ class AISettings:
     # Per tenant, in PostgreSQL (every process shares them); 0: no limit.
     calls_per_minute: int = 60
     tokens_per_day: int = 1_000_000
+    # The learned scorer trains on at least this many closed leads (outside the held-out split).
+    learned_min_outcomes: int = 40
+    # Background scoring by the worker (services/background_scoring.py); 0 turns each off.
+    rescore_every_messages: int = 5  # re-analyse after every N-th inbound message
+    rescore_after_hours: int = 24  # an active lead's analysis older than this is stale
+    rescore_sweep_limit: int = 200  # stale leads queued per tenant per sweep
 
     @property
     def longest_call_seconds(self) -> float:
@@ -120,6 +126,14 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class ImportSettings:
+    """CSV imports of leads (importLeads, `python -m server import-leads`)."""
+
+    max_bytes: int = 10_000_000  # an uploaded file; the JSON body limit stays separate
+    max_rows: int = 50_000
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     app_database_url: str | None = None
@@ -146,6 +160,7 @@ class Settings:
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    imports: ImportSettings = field(default_factory=ImportSettings)
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -174,6 +189,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         calls_per_minute=reader.integer("CRM_AI_CALLS_PER_MINUTE", 60, low=0, high=10**6),
         tokens_per_day=reader.integer("CRM_AI_TOKENS_PER_DAY", 1_000_000, low=0, high=10**12),
+        learned_min_outcomes=reader.integer(
+            "CRM_AI_LEARNED_MIN_OUTCOMES", 40, low=10, high=1_000_000
+        ),
+        rescore_every_messages=reader.integer(
+            "CRM_AI_RESCORE_EVERY_MESSAGES", 5, low=0, high=10_000
+        ),
+        rescore_after_hours=reader.integer("CRM_AI_RESCORE_AFTER_HOURS", 24, low=0, high=24 * 366),
+        rescore_sweep_limit=reader.integer("CRM_AI_RESCORE_SWEEP_LIMIT", 200, low=1, high=100_000),
     )
     jwt = JWTSettings(
         secret=reader.text("CRM_JWT_SECRET"),
@@ -252,6 +275,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         realtime=realtime,
         webhooks=webhooks,
         worker=worker,
+        imports=ImportSettings(
+            max_bytes=reader.integer("CRM_IMPORT_MAX_BYTES", 10_000_000, low=1024, high=10**9),
+            max_rows=reader.integer("CRM_IMPORT_MAX_ROWS", 50_000, low=1, high=10_000_000),
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -34,7 +35,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
-from domain.outcomes import OutcomeResult
+from domain.outcomes import OutcomeOrigin, OutcomeResult
+from domain.scorers import ScorerKind
 from domain.webhooks import DeliveryStatus
 
 DEFAULT_TENANT_ID = 1
@@ -61,13 +63,13 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def _enum(enum_class: type[Any], name: str) -> Enum:
+def _enum(enum_class: type[Any], name: str, length: int = 20) -> Enum:
     return Enum(
         enum_class,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=20,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
@@ -237,6 +239,14 @@ class LeadOutcome(Base):
         _enum(OutcomeResult, "outcome_result"), nullable=False
     )
     occurred_at: Mapped[datetime] = _created_at()
+    # The lead's scoring input just before the deciding change: what a learned scorer
+    # learns from (domain/outcomes.py). NULL only for outcomes nothing is known about.
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    origin: Mapped[OutcomeOrigin] = mapped_column(
+        _enum(OutcomeOrigin, "outcome_origin"),
+        nullable=False,
+        server_default=OutcomeOrigin.RECORDED.value,
+    )
 
     __table_args__ = (Index("ix_lead_outcomes_tenant_occurred", "tenant_id", "occurred_at", "id"),)
 
@@ -496,4 +506,97 @@ class WebhookDelivery(Base):
             "id",
         ),
         Index("ix_webhook_deliveries_created_at", "created_at"),
+    )
+
+
+class ScorerModel(Base):
+    """One trained version of a tenant's learned scorer; never rewritten. `parameters`
+    are plain numbers (services/ai/learned/model.py), so loading one runs no code."""
+
+    __tablename__ = "scorer_models"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    algorithm: Mapped[str] = mapped_column(String(60), nullable=False)
+    examples: Mapped[int] = mapped_column(Integer, nullable=False)
+    outcomes: Mapped[int] = mapped_column(Integer, nullable=False)
+    wins: Mapped[int] = mapped_column(Integer, nullable=False)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    held_out: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    trained_by: Mapped[str | None] = mapped_column(String(254))
+    trained_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+
+class TenantAISettings(Base):
+    """The scorer a tenant chose; no row: the server's configured scorer."""
+
+    __tablename__ = "tenant_ai_settings"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), primary_key=True)
+    scorer: Mapped[ScorerKind] = mapped_column(_enum(ScorerKind, "scorer_kind", 40), nullable=False)
+    updated_by: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = _created_at()
+
+
+# ---------------------------------------------------------------- background scoring
+# What the stale sweep reads (services/background_scoring.py, migration 0014): each
+# tenant's active leads in the order of their latest analysis (ids grow with time; never
+# analysed first), and each tenant's analyses by time, to bound that scan.
+ACTIVE_LEAD_STAGES_SQL = "stage IN ('new', 'contacted', 'qualified')"
+
+Index(
+    "ix_leads_rescore_queue",
+    Lead.tenant_id,
+    text("coalesce(latest_analysis_id, 0)"),
+    Lead.id,
+    postgresql_where=text(ACTIVE_LEAD_STAGES_SQL),
+)
+Index(
+    "ix_lead_analyses_tenant_created",
+    LeadAnalysis.tenant_id,
+    LeadAnalysis.created_at,
+    LeadAnalysis.id,
+)
+
+
+# ---------------------------------------------------------------- lead imports
+# CSV imports of leads (services/imports/, migration 0015). Only real runs are kept; a
+# dry run writes nothing.
+
+
+class LeadImport(Base):
+    """One import run: who ran it, which file (its SHA-256), and what came of its rows."""
+
+    __tablename__ = "lead_imports"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_id()
+    actor: Mapped[str | None] = mapped_column(String(254))
+    file_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    rows_read: Mapped[int] = mapped_column(Integer, nullable=False)
+    created: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated: Mapped[int] = mapped_column(Integer, nullable=False)
+    unchanged: Mapped[int] = mapped_column(Integer, nullable=False)
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False)
+    duplicates: Mapped[int] = mapped_column(Integer, nullable=False)
+    invalid: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_lead_imports_tenant_created", "tenant_id", "created_at", "id"),)
+
+
+class LeadImportRow(Base):
+    """A row some import brought in, by the fingerprint of its mapped values: the same
+    row imported again is recognised (UNCHANGED) and creates nothing."""
+
+    __tablename__ = "lead_import_rows"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id"), nullable=False)
+    import_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("lead_imports.id"), nullable=False
     )

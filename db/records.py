@@ -9,7 +9,7 @@ from sqlalchemy import Column, Row, Table
 
 from domain.access import Role
 from domain.enums import LeadSource, LeadStage, MessageDirection, Recommendation, SaleStage
-from domain.outcomes import OutcomeResult
+from domain.outcomes import OutcomeOrigin, OutcomeResult
 from domain.webhooks import DeliveryStatus
 
 
@@ -82,6 +82,8 @@ class OutcomeRecord(_Record):
     sale_id: int | None
     result: OutcomeResult
     occurred_at: datetime
+    origin: OutcomeOrigin
+    features: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +207,27 @@ class WebhookDeliveryRecord(_Record):
     delivered_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerModelRecord(_Record):
+    id: int
+    tenant_id: int
+    version: int
+    algorithm: str
+    examples: int
+    outcomes: int
+    wins: int
+    parameters: dict[str, Any]
+    held_out: dict[str, Any] | None
+    trained_by: str | None
+    trained_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedOutcomeRecord(_Record):
+    """An outcome with the lead's scoring input it was decided on."""
+
+    lead_id: int
+    result: OutcomeResult
+    features: dict[str, Any]

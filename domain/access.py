@@ -21,6 +21,8 @@ class Permission(Enum):
     MANAGE_ACCESS = "manage_access"
     MANAGE_WEBHOOKS = "manage_webhooks"  # endpoints, their secrets, and their deliveries
     VIEW_AI_USAGE = "view_ai_usage"  # what AI scoring cost: calls, tokens, fallbacks
+    MANAGE_SCORING = "manage_scoring"  # choose the tenant's scorer, train the learned one
+    IMPORT_LEADS = "import_leads"  # bring leads (and their outcomes) in from CSV
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -29,6 +31,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SALES: frozenset({Permission.READ, Permission.WORK_SALES}),
     Role.VIEWER: frozenset({Permission.READ}),
 }
+
+
+# Imports (services/imports/): managers bring their team's pipeline and history in too.
+GRANTS[Role.MANAGER] = GRANTS[Role.MANAGER] | {Permission.IMPORT_LEADS}
 
 
 def allows(role: Role, permission: Permission) -> bool:

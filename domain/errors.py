@@ -19,6 +19,8 @@ class ErrorCode(Enum):
     VERSION_CONFLICT = "version_conflict"
     AI_UNAVAILABLE = "ai_unavailable"
     FORBIDDEN = "forbidden"
+    NOT_ENOUGH_OUTCOMES = "not_enough_outcomes"
+    BUSY = "busy"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,10 @@ class OutcomeResult(Enum):
     LOSS = "loss"
 
 
+# A lead is transferred only from QUALIFIED: the stage every won lead was decided at.
+WON_FROM_STAGE = LeadStage.QUALIFIED
+
+
 def outcome_of_lead_stage(stage: LeadStage) -> OutcomeResult | None:
     """LOST decides a lead (a LOSS); every other lead stage decides nothing."""
     return OutcomeResult.LOSS if stage is LeadStage.LOST else None
@@ -36,3 +40,8 @@ def in_held_out_split(lead_id: int) -> bool:
     """
     digest = hashlib.sha256(f"lead:{lead_id}".encode()).digest()
     return digest[0] % HELD_OUT_BUCKETS == 0
+
+
+class OutcomeOrigin(Enum):
+    RECORDED = "recorded"  # written by the change that decided it
+    IMPORTED = "imported"  # brought in with historical leads

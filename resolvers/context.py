@@ -9,8 +9,8 @@ from strawberry.types import Info as StrawberryInfo
 from db.database import Database
 from realtime.live import LiveUpdates
 from resolvers.loaders import Loaders
-from services.ai import Scorer
 from services.scope import Scope
+from services.scorer_choice import ScorerSelection
 from services.tokens import TokenVerifier
 from settings import Settings
 
@@ -21,7 +21,7 @@ class AppServices:
 
     db: Database
     settings: Settings
-    scorer: Scorer
+    scorers: ScorerSelection
     tokens: TokenVerifier | None = None  # None unless JWT sign-in is configured
     live: LiveUpdates | None = None  # None: no subscriptions served (e.g. CLI commands)
 

@@ -131,6 +131,7 @@ async def record_lead_message(info: Info, data: inputs.RecordLeadMessageInput) -
         direction=data.direction,
         channel=data.channel,
         text=given(data.text),
+        rescore_every=info.context.app.settings.ai.rescore_every_messages,
     )
     return LeadPayload(lead=lead)
 
@@ -141,7 +142,7 @@ async def analyze_lead(info: Info, data: inputs.AnalyzeLeadInput) -> AnalyzeLead
     result = await analysis.analyze_lead(
         db=app.db,
         scope=info.context.scope,
-        scorer=app.scorer,
+        scorers=app.scorers,
         lead_id=input_id(data.lead_id, "Lead", "leadId"),
         cache_ttl=app.analysis_cache_ttl,
         force=data.force,

@@ -19,6 +19,7 @@ from domain.enums import (
 )
 from domain.errors import ErrorCode
 from domain.events import EventType
+from domain.scorers import ScorerKind
 
 
 def _describe_values(enum_class: type, descriptions: dict[str, str]) -> None:
@@ -71,6 +72,10 @@ _describe_values(
         "VERSION_CONFLICT": "expectedVersion is stale: someone changed the record first.",
         "AI_UNAVAILABLE": "The AI scorer gave no valid answer; nothing was stored.",
         "FORBIDDEN": "The caller may not do this.",
+        "BUSY": "Another operation of this tenant holds what this one needs; try again later.",
+        "NOT_ENOUGH_OUTCOMES": (
+            "Too few closed leads to train the learned scorer; the configured scorer answers."
+        ),
     },
 )
 
@@ -94,6 +99,17 @@ _describe_values(
     },
 )
 
+strawberry.enum(
+    ScorerKind,
+    description=(
+        "Which scorer answers analyses. HEURISTIC: fixed, documented weights. MODEL: the "
+        "language model the server is configured with. LEARNED: a model fitted on this "
+        "tenant's own outcomes (trainScorer); until one is trained, the configured scorer "
+        "answers, marked as a fallback. LEARNED_WITH_MODEL_REASONS: the learned score, with "
+        "its reason worded by the language model."
+    ),
+)
+
 __all__ = [
     "ErrorCode",
     "EventType",
@@ -106,4 +122,5 @@ __all__ = [
     "Role",
     "SaleOrderField",
     "SaleStage",
+    "ScorerKind",
 ]

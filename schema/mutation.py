@@ -6,12 +6,18 @@ import strawberry
 
 from domain.access import Permission
 from resolvers import access, mutations
+from resolvers import imports as import_mutations
+from resolvers import scoring as scoring_mutations
 from resolvers import webhooks as webhook_mutations
 from resolvers.context import Info
 from schema import access_inputs, inputs
 from schema.access import ApiKeyPayload, CreateApiKeyPayload, UserPayload
+from schema.import_inputs import ImportLeadsInput
+from schema.imports import ImportLeadsPayload
 from schema.payloads import AnalyzeLeadPayload, LeadPayload, SalePayload, TransferLeadPayload
 from schema.permissions import needs
+from schema.scoring import ScorerSettingsPayload, TrainScorerPayload
+from schema.scoring_inputs import ChooseScorerInput
 from schema.webhook_inputs import (
     CreateWebhookInput,
     DeleteWebhookInput,
@@ -206,3 +212,41 @@ class Mutation:
         self, info: Info, input: Annotated[RedeliverWebhookEventInput, _INPUT]
     ) -> Any:
         return await webhook_mutations.redeliver_webhook_event(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_SCORING),
+        description=(
+            "Choose the scorer of this tenant's analyses; the next analysis in every "
+            "process uses it. Admins only."
+        ),
+        graphql_type=ScorerSettingsPayload,
+    )
+    async def choose_scorer(self, info: Info, input: Annotated[ChooseScorerInput, _INPUT]) -> Any:
+        return await scoring_mutations.choose_scorer(info, input)
+
+    @strawberry.mutation(
+        permission_classes=needs(Permission.MANAGE_SCORING),
+        description=(
+            "Fit a new version of the learned scorer on this tenant's closed leads (never "
+            "the held-out ones). Declines with NOT_ENOUGH_OUTCOMES below the minimum "
+            "(CRM_AI_LEARNED_MIN_OUTCOMES). Also runs nightly for tenants using it. Admins only."
+        ),
+        graphql_type=TrainScorerPayload,
+    )
+    async def train_scorer(self, info: Info) -> Any:
+        return await scoring_mutations.train_scorer(info, None)
+
+    # ------------------------------------------------------------ imports (services/imports/)
+    @strawberry.mutation(
+        permission_classes=needs(Permission.IMPORT_LEADS),
+        description=(
+            "Bring leads in from CSV (an upload as `file`, or `csv` text): open leads, and "
+            "closed ones with their outcomes, which the learned scorer learns from. Good rows "
+            "are imported, bad ones reported by line; the same file again creates nothing. "
+            "Imported leads are historical facts: no stage machine, no transfer gates. "
+            "Admins and managers."
+        ),
+        graphql_type=ImportLeadsPayload,
+    )
+    async def import_leads(self, info: Info, input: Annotated[ImportLeadsInput, _INPUT]) -> Any:
+        return await import_mutations.import_leads(info, input)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from db.records import OutcomeRecord
-from domain.outcomes import OutcomeResult
+from domain.outcomes import OutcomeOrigin, OutcomeResult
 from resolvers import outcomes as resolve
+from services.scorer_report import ScoreBasis
 
 if TYPE_CHECKING:
     from schema.analyses import LeadAnalysis
@@ -21,12 +22,20 @@ strawberry.enum(
     description="How a lead ended: WIN when its sale was paid, LOSS when it was marked LOST.",
 )
 
+strawberry.enum(
+    OutcomeOrigin,
+    description="RECORDED: by the change that decided it; IMPORTED: brought in with history.",
+)
+
 
 @strawberry.type(
     description=("How a lead ended, recorded when it happened: what the AI's scores are judged by.")
 )
 class LeadOutcome:
     result: OutcomeResult = strawberry.field(description="WIN or LOSS.")
+    origin: OutcomeOrigin = strawberry.field(
+        description="Recorded as it happened, or imported with historical leads."
+    )
     at: datetime = strawberry.field(
         description="When the deciding change was made.", resolver=resolve.outcome_at
     )
@@ -73,10 +82,24 @@ class GateErrors:
     )
 
 
-@strawberry.type(description="How well one scorer's last score before each outcome foretold it.")
+strawberry.enum(
+    ScoreBasis,
+    description=(
+        "RECORDED: each scorer's own last score before each outcome, as stored then. "
+        "REPLAYED: a deterministic scorer (the heuristic, the newest learned model) asked "
+        "now about each closed lead as it stood before it was decided, at every stage it "
+        "passed: imported history is judged too."
+    ),
+)
+
+
+@strawberry.type(description="How well one scorer foretold the outcomes.")
 class ScorerQuality:
     scorer: str = strawberry.field(description="The scorer, as analyses name it.")
-    outcomes: int = strawberry.field(description="Outcomes judged.")
+    basis: ScoreBasis = strawberry.field(description="Recorded scores, or replayed ones.")
+    outcomes: int = strawberry.field(
+        description="Predictions judged: outcomes (RECORDED), or lead-stage examples (REPLAYED)."
+    )
     wins: int = strawberry.field(description="Of those, WINs.")
     roc_auc: float | None = strawberry.field(
         description=(

@@ -6,6 +6,7 @@ import strawberry
 
 from domain.access import Permission
 from resolvers import access, ai_usage, audit, events, leads, nodes, outcomes, pipeline, sales
+from resolvers import scoring as scoring_resolvers
 from resolvers.context import Info
 from resolvers.events import DEFAULT_EVENTS_PAGE
 from resolvers.pagination import PageArgs
@@ -23,6 +24,7 @@ from schema.outcomes import ScorerQuality
 from schema.permissions import needs
 from schema.pipeline import PipelineStats
 from schema.sales import Sale, SaleConnection
+from schema.scoring import ScorerSettings
 from schema.webhook_inputs import DeliveryStatus
 from schema.webhooks import Webhook, WebhookDeliveryConnection
 from services.ai.usage import UsagePeriod
@@ -134,9 +136,10 @@ class Query:
     @strawberry.field(
         permission_classes=needs(Permission.READ),
         description=(
-            "How well each scorer foretold the recorded outcomes: ROC AUC, Brier score, log "
-            "loss, calibration by score band and the transfer gate's errors, from each "
-            "scorer's last score before each outcome."
+            "How well each scorer foretold the outcomes: ROC AUC, Brier score, log loss, "
+            "calibration by score band and the transfer gate's errors; from each scorer's "
+            "last stored score before each outcome (RECORDED), and from the heuristic and "
+            "the newest learned model asked again about each closed lead (REPLAYED)."
         ),
         graphql_type=list[ScorerQuality],
     )
@@ -261,3 +264,14 @@ class Query:
     ) -> Any:
         page = PageArgs(first=first, after=after)
         return await webhook_deliveries(info, webhook_id=webhook_id, status=status, page=page)
+
+    @strawberry.field(
+        permission_classes=needs(Permission.VIEW_AI_USAGE),
+        description=(
+            "Which scorer answers this tenant's analyses, and its newest learned model. "
+            "For admins and managers."
+        ),
+        graphql_type=ScorerSettings,
+    )
+    async def scorer_settings(self, info: Info) -> Any:
+        return await scoring_resolvers.scorer_settings(info)

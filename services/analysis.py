@@ -22,6 +22,7 @@ from services import audit, events
 from services.ai import Assessment, Scorer, ScorerUnavailable, ScoringInput
 from services.audit import Action, Entity
 from services.scope import Scope
+from services.scorer_choice import ScorerSource
 from services.validation import field_path
 
 
@@ -48,14 +49,15 @@ async def analyze_lead(
     *,
     db: Database,
     scope: Scope,
-    scorer: Scorer,
+    scorers: ScorerSource,
     lead_id: int,
     cache_ttl: timedelta,
     force: bool = False,
     wait_for_other: timedelta | None = None,
 ) -> AnalysisResult:
-    """Score a lead. A fresh analysis of the same input by the same scorer within the TTL
-    is reused unless `force`; a scorer failure stores nothing and raises AI_UNAVAILABLE.
+    """Score a lead with the scorer `scorers` names for its tenant now. A fresh analysis of
+    the same input by the same scorer within the TTL is reused unless `force`; a scorer
+    failure stores nothing and raises AI_UNAVAILABLE.
 
     Single flight, when `wait_for_other` is given: one lead is scored by one request at a
     time, across every process. A request that finds another scoring the lead waits (up
@@ -64,17 +66,17 @@ async def analyze_lead(
     the only one scoring (the demo loader) and takes no lock."""
     requested_at = datetime.now(UTC)
     if not force and cache_ttl > timedelta(0):
-        found = await _lead_and_reusable(db, scope, scorer, lead_id, requested_at - cache_ttl)
+        found = await _lead_and_reusable(db, scope, scorers, lead_id, requested_at - cache_ttl)
         if found.reusable is not None:
             return await _reuse(db, scope, found, found.reusable)
     fresh_since = requested_at if force else requested_at - max(cache_ttl, timedelta(0))
     if wait_for_other is None:
-        return await _score(db, scope, scorer, lead_id, fresh_since)
+        return await _score(db, scope, scorers, lead_id, fresh_since)
     try:
         async with analysis_rows.analyzing(
             db.engine, lead_id=lead_id, wait_seconds=wait_for_other.total_seconds()
         ):
-            return await _score(db, scope, scorer, lead_id, fresh_since)
+            return await _score(db, scope, scorers, lead_id, fresh_since)
     except analysis_rows.LeadBusy:
         raise DomainError.single(
             ErrorCode.AI_UNAVAILABLE,
@@ -83,14 +85,14 @@ async def analyze_lead(
 
 
 async def _score(
-    db: Database, scope: Scope, scorer: Scorer, lead_id: int, fresh_since: datetime
+    db: Database, scope: Scope, scorers: ScorerSource, lead_id: int, fresh_since: datetime
 ) -> AnalysisResult:
     # Read (again): the lead may have changed, or been scored, while we waited.
-    found = await _lead_and_reusable(db, scope, scorer, lead_id, fresh_since)
+    found = await _lead_and_reusable(db, scope, scorers, lead_id, fresh_since)
     if found.reusable is not None:
         return await _reuse(db, scope, found, found.reusable)
     # The model call holds no transaction (with single flight, only the lock's connection).
-    assessment, latency_ms = await _assess(scorer, found.features)
+    assessment, latency_ms = await _assess(found.scorer, found.features)
     return await _store(db, scope, found, assessment, latency_ms)
 
 
@@ -98,16 +100,18 @@ async def _score(
 class _Found:
     lead: LeadRecord
     features: ScoringInput
+    scorer: Scorer
     reusable: AnalysisRecord | None
 
 
 async def _lead_and_reusable(
-    db: Database, scope: Scope, scorer: Scorer, lead_id: int, not_before: datetime
+    db: Database, scope: Scope, scorers: ScorerSource, lead_id: int, not_before: datetime
 ) -> _Found:
     async with db.read() as conn:
         lead = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead_id)
         if lead is None:
             raise not_found("Lead", field_path("leadId"))
+        scorer = await scorers.for_tenant(conn, scope.tenant_id)
         features = scoring_input(lead, now=datetime.now(UTC))
         reusable = await analysis_rows.find_reusable(
             conn,
@@ -116,7 +120,7 @@ async def _lead_and_reusable(
             scorer=scorer.name,
             not_before=not_before,
         )
-    return _Found(lead=lead, features=features, reusable=reusable)
+    return _Found(lead=lead, features=features, scorer=scorer, reusable=reusable)
 
 
 async def _reuse(

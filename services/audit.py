@@ -30,6 +30,9 @@ class Entity(StrEnum):
     API_KEY = "ApiKey"
     WEBHOOK = "Webhook"
     WEBHOOK_DELIVERY = "WebhookDelivery"
+    SCORER_MODEL = "ScorerModel"
+    SCORER_SETTINGS = "ScorerSettings"  # one per tenant: its id is the tenant's
+    LEAD_IMPORT = "LeadImport"  # one CSV import run (services/imports/)
 
 
 class Action(StrEnum):
@@ -52,6 +55,9 @@ class Action(StrEnum):
     WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"  # noqa: S105 - an action, not a secret
     WEBHOOK_DISABLED = "webhook.disabled"  # by the worker, after deliveries kept failing
     WEBHOOK_REDELIVERED = "webhook.redelivered"  # an admin asked for a new delivery
+    SCORER_TRAINED = "scorer.trained"
+    SCORER_CHOSEN = "scorer.chosen"
+    LEADS_IMPORTED = "leads.imported"  # one entry per import run, with its counts
 
 
 # What an entry may show of each entity: bookkeeping (ids, timestamps) and secrets never.

@@ -22,6 +22,7 @@ from services.analysis import analyze_lead
 from services.leads import NewLead, change_lead_stage, create_lead, record_lead_message
 from services.sales import change_sale_stage
 from services.scope import Scope
+from services.scorer_choice import Fixed
 from services.transfer import transfer_lead
 
 CURRENCY = "EUR"
@@ -273,7 +274,11 @@ async def _converse(db: Database, scope: Scope, lead_id: int, demo: DemoLead, li
 
 async def _analyze(db: Database, scope: Scope, lead_id: int) -> None:
     await analyze_lead(
-        db=db, scope=scope, scorer=HeuristicScorer(), lead_id=lead_id, cache_ttl=timedelta(0)
+        db=db,
+        scope=scope,
+        scorers=Fixed(HeuristicScorer()),
+        lead_id=lead_id,
+        cache_ttl=timedelta(0),
     )
 
 

@@ -14,7 +14,7 @@ from domain.enums import LeadSource, LeadStage, MessageDirection
 from domain.errors import not_found
 from domain.events import EventType
 from domain.lifecycle import ensure_lead_editable, ensure_lead_transition, ensure_version
-from services import audit, events, outcomes
+from services import audit, background_scoring, events, outcomes
 from services.audit import Action, Entity
 from services.scope import Scope
 from services.validation import Checks, field_path
@@ -173,7 +173,7 @@ async def change_lead_stage(
             reason=reason,
         )
         await _audit(conn, scope, Action.LEAD_STAGE_CHANGED, lead, updated)
-        await outcomes.record_for_lead(conn, scope, lead=updated)
+        await outcomes.record_for_lead(conn, scope, before=lead, after=updated)
         await events.record(
             conn,
             scope,
@@ -192,8 +192,10 @@ async def record_lead_message(
     direction: MessageDirection,
     channel: str,
     text: str | None,
+    rescore_every: int = 0,
 ) -> LeadRecord:
-    """Log one message with an open lead; it counts towards the lead's engagement."""
+    """Log one message with an open lead; it counts towards the lead's engagement. Every
+    `rescore_every`-th inbound one (0: none) queues a background re-analysis."""
     checks = Checks()
     channel_value = checks.text(channel, field_path("channel"), max_length=50, required=True)
     text_value = checks.text(text, field_path("text"), max_length=10_000, multiline=True)
@@ -212,6 +214,9 @@ async def record_lead_message(
             },
         )
         updated = await lead_rows.increment_message_count(conn, lead_id=lead.id)
+        await background_scoring.queue_after_message(
+            conn, scope, lead_id=lead.id, direction=direction, every=rescore_every
+        )
         await _audit(conn, scope, Action.LEAD_MESSAGE_RECORDED, lead, updated)
         await events.record(
             conn,

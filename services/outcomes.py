@@ -1,36 +1,87 @@
 """Recording how leads end, in the transaction of the change that ends them.
 
-The learned scorer and the scorer report learn from (analysis score, scorer, outcome)
-pairs; an outcome is therefore linked, when it is recorded, to every analysis of its
-lead made up to then.
+The scorer report judges each scorer by (analysis score, outcome) pairs; an outcome is
+therefore linked, when it is recorded, to every analysis of its lead made up to then.
+The learned scorer learns from the lead's scoring input as it stood just before the
+deciding change, kept with the outcome (`features`).
 """
+
+import dataclasses
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.queries import leads as lead_rows
 from db.queries import outcomes as outcome_rows
 from db.records import LeadRecord, OutcomeRecord, SaleRecord
-from domain.outcomes import OutcomeResult, outcome_of_lead_stage, outcome_of_sale_stage
+from domain.outcomes import (
+    WON_FROM_STAGE,
+    OutcomeOrigin,
+    OutcomeResult,
+    outcome_of_lead_stage,
+    outcome_of_sale_stage,
+)
+from services.ai import ScoringInput
+from services.analysis import scoring_input
 from services.scope import Scope
 
 
 async def record_for_lead(
-    conn: AsyncConnection, scope: Scope, *, lead: LeadRecord
+    conn: AsyncConnection, scope: Scope, *, before: LeadRecord, after: LeadRecord
 ) -> OutcomeRecord | None:
-    """A lead that has just become LOST gets its LOSS; any other stage records nothing."""
-    result = outcome_of_lead_stage(lead.stage)
+    """A lead that has just become LOST gets its LOSS, decided on the lead as it was
+    `before`; any other stage records nothing."""
+    result = outcome_of_lead_stage(after.stage)
     if result is None:
         return None
-    return await _record(conn, scope, lead_id=lead.id, sale_id=None, result=result)
+    features = scoring_input(before, now=datetime.now(UTC))
+    return await _record(
+        conn, scope, lead_id=after.id, sale_id=None, result=result, features=features
+    )
 
 
 async def record_for_sale(
     conn: AsyncConnection, scope: Scope, *, sale: SaleRecord
 ) -> OutcomeRecord | None:
-    """A sale that has just been PAID gives its lead a WIN; earlier steps record nothing."""
+    """A sale that has just been PAID gives its lead a WIN, decided on the lead as it was
+    when transferred (its stage then: WON_FROM_STAGE); earlier steps record nothing."""
     result = outcome_of_sale_stage(sale.stage)
     if result is None:
         return None
-    return await _record(conn, scope, lead_id=sale.lead_id, sale_id=sale.id, result=result)
+    lead = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=sale.lead_id)
+    features = None
+    if lead is not None:
+        # As at the transfer (when the sale was made): the time the sale took after it
+        # happened because the lead was won, and must not teach that age wins.
+        as_transferred = dataclasses.replace(lead, stage=WON_FROM_STAGE)
+        features = scoring_input(as_transferred, now=sale.created_at)
+    return await _record(
+        conn, scope, lead_id=sale.lead_id, sale_id=sale.id, result=result, features=features
+    )
+
+
+async def record_imported(
+    conn: AsyncConnection,
+    scope: Scope,
+    *,
+    lead_id: int,
+    sale_id: int | None,
+    result: OutcomeResult,
+    occurred_at: datetime,
+    features: ScoringInput,
+) -> OutcomeRecord:
+    """An outcome brought in with a historical lead: `features` are the lead as it stood
+    before it was decided (the stage it was lost at, or WON_FROM_STAGE for a win)."""
+    return await _record(
+        conn,
+        scope,
+        lead_id=lead_id,
+        sale_id=sale_id,
+        result=result,
+        features=features,
+        origin=OutcomeOrigin.IMPORTED,
+        occurred_at=occurred_at,
+    )
 
 
 async def _record(
@@ -40,17 +91,22 @@ async def _record(
     lead_id: int,
     sale_id: int | None,
     result: OutcomeResult,
+    features: ScoringInput | None,
+    origin: OutcomeOrigin = OutcomeOrigin.RECORDED,
+    occurred_at: datetime | None = None,
 ) -> OutcomeRecord:
     # LOST and PAID are final and the caller holds the deciding row's lock, so a second
     # outcome for the lead cannot arise; the unique lead_id would refuse one anyway.
-    outcome = await outcome_rows.insert_outcome(
-        conn,
-        values={
-            "tenant_id": scope.tenant_id,
-            "lead_id": lead_id,
-            "sale_id": sale_id,
-            "result": result,
-        },
-    )
+    values: dict[str, object] = {
+        "tenant_id": scope.tenant_id,
+        "lead_id": lead_id,
+        "sale_id": sale_id,
+        "result": result,
+        "features": None if features is None else features.as_json(),
+        "origin": origin,
+    }
+    if occurred_at is not None:
+        values["occurred_at"] = occurred_at
+    outcome = await outcome_rows.insert_outcome(conn, values=values)
     await outcome_rows.link_analyses_so_far(conn, outcome=outcome)
     return outcome

@@ -33,7 +33,8 @@ from tests.databases import drop_database
 TEST_DATABASE = f"crm_test_{os.getpid()}"
 _TABLES = (
     "audit_log, stage_changes, lead_messages, lead_outcome_analyses, lead_outcomes, sales, "
-    "lead_analyses, leads, ai_usage, ai_budgets"
+    "lead_analyses, leads, ai_usage, ai_budgets, scorer_models, tenant_ai_settings, "
+    "lead_import_rows, lead_imports"
 )
 _JOURNAL_TABLES = "events"
 # Deliveries, their endpoints and the job queue (the tests start their own workers).
@@ -69,7 +70,13 @@ def settings() -> Settings:
     # The suite sends far more requests with its one admin key than any person would: the
     # rate limiter stays on, out of the way (tests/http/test_abuse_limits.py tests it).
     return dataclasses.replace(
-        load_settings({"CRM_RUN_WORKER": "off"}),  # tests run their own workers
+        load_settings(
+            {
+                "CRM_RUN_WORKER": "off",  # tests run their own workers
+                # The fewest closed leads allowed: learned-scorer tests need little history.
+                "CRM_AI_LEARNED_MIN_OUTCOMES": "10",
+            }
+        ),
         database_url=None,
         demo_data=False,
         rate_limit_per_minute=1_000_000,

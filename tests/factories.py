@@ -1,18 +1,22 @@
-"""Build leads and sales in a wanted state through the public API, as a person would.
+"""Build leads, sales and closed history in a wanted state through the public API, as a
+person would.
 
 Nothing here writes to the database directly: every row is made by the mutations the
 service offers, so a factory never produces a state the rules would not allow.
 """
 
 import asyncio
+import itertools
 from typing import Any
 
+from domain.outcomes import in_held_out_split
 from tests.api.operations import (
     Json,
     advance,
     analyze,
     change_sale_stage,
     create_lead,
+    database_id,
     ok,
     read_lead,
     record_message,
@@ -74,3 +78,42 @@ async def sale_at_stage(
         money = {"amount": amount, "currency": currency} if step == "PAID" else {}
         sale = ok(await change_sale_stage(gql, sale["id"], step, **money))["sale"]
     return sale
+
+
+_HISTORY_IMPORT = """
+mutation($csv: String!) {
+  importLeads(input: {csv: $csv}) { report { created } userErrors { message } }
+}"""
+_NEWEST_LEAD = "{ leads(first: 1) { edges { node { id } } } }"  # newest first by default
+_HISTORY_HEADER = "name,source,business_domain,message_count,stage,outcome,closed_at,amount"
+
+
+async def closed_history(gql: GraphQLClient, *, wins: int, losses: int) -> int:
+    """Closed leads brought in as history (importLeads, one lead per import, as each must
+    be checked against the held-out split), until `wins` won and `losses` lost ones fall
+    outside that split; returns how many closed leads training may use. Won leads are
+    partner leads with a domain, lost ones cold outreach lost at CONTACTED."""
+    trainable = {True: 0, False: 0}
+    while trainable[True] < wins or trainable[False] < losses:
+        won = trainable[True] < wins
+        lead_id = await _imported(gql, won=won)
+        if not in_held_out_split(lead_id):
+            trainable[won] += 1
+    return wins + losses
+
+
+_history_numbers = itertools.count(1)  # each imported row differs, so none is UNCHANGED
+
+
+async def _imported(gql: GraphQLClient, *, won: bool) -> int:
+    name = f"History {next(_history_numbers)}"
+    row = (
+        f"{name},partner,fintech,8,,won,,1000.00"
+        if won
+        else f"{name},cold_outreach,,1,contacted,lost,,"
+    )
+    data = await gql.data(_HISTORY_IMPORT, {"csv": f"{_HISTORY_HEADER}\n{row}\n"})
+    report = data["importLeads"]["report"]
+    assert report["created"] == 1, data
+    newest = await gql.data(_NEWEST_LEAD)
+    return database_id(newest["leads"]["edges"][0]["node"]["id"])

@@ -56,6 +56,7 @@ def test_values_are_read_and_converted() -> None:
         ({"CRM_AI_MAX_RETRIES": "-1"}, "CRM_AI_MAX_RETRIES"),
         ({"CRM_AI_CIRCUIT_FAILURES": "0"}, "CRM_AI_CIRCUIT_FAILURES"),
         ({"CRM_AI_TOKENS_PER_DAY": "lots"}, "CRM_AI_TOKENS_PER_DAY"),
+        ({"CRM_AI_LEARNED_MIN_OUTCOMES": "3"}, "CRM_AI_LEARNED_MIN_OUTCOMES"),
         ({"CRM_EVENT_RETENTION_DAYS": "3"}, "CRM_EVENT_RETENTION_DAYS"),
         ({"CRM_JWT_SECRET": "x" * 40}, "CRM_JWT_ISSUER"),
         (
@@ -122,10 +123,46 @@ def test_the_ai_cost_controls_and_the_journal_retention_are_read() -> None:
             "CRM_AI_CIRCUIT_OPEN_SECONDS": "120",
             "CRM_AI_CALLS_PER_MINUTE": "0",
             "CRM_AI_TOKENS_PER_DAY": "5000",
+            "CRM_AI_LEARNED_MIN_OUTCOMES": "25",
             "CRM_EVENT_RETENTION_DAYS": "30",
         }
     )
+    assert settings.ai.learned_min_outcomes == 25
     assert (settings.ai.max_retries, settings.ai.retry_base_seconds) == (0, 0.1)
     assert (settings.ai.circuit_failures, settings.ai.circuit_open_seconds) == (3, 120.0)
     assert (settings.ai.calls_per_minute, settings.ai.tokens_per_day) == (0, 5000)
     assert settings.event_retention_days == 30
+
+
+# ---------------------------------------------------------------- background scoring
+
+
+def test_background_scoring_has_defaults() -> None:
+    ai = load_settings({}).ai
+    assert (ai.rescore_every_messages, ai.rescore_after_hours) == (5, 24)
+    assert ai.rescore_sweep_limit == 200
+
+
+def test_background_scoring_settings_are_read_and_zero_turns_each_off() -> None:
+    ai = load_settings(
+        {
+            "CRM_AI_RESCORE_EVERY_MESSAGES": "0",
+            "CRM_AI_RESCORE_AFTER_HOURS": "0",
+            "CRM_AI_RESCORE_SWEEP_LIMIT": "50",
+        }
+    ).ai
+    assert (ai.rescore_every_messages, ai.rescore_after_hours) == (0, 0)
+    assert ai.rescore_sweep_limit == 50
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CRM_AI_RESCORE_EVERY_MESSAGES": "-1"},
+        {"CRM_AI_RESCORE_AFTER_HOURS": "often"},
+        {"CRM_AI_RESCORE_SWEEP_LIMIT": "0"},
+    ],
+)
+def test_bad_background_scoring_settings_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(env))):
+        load_settings(env)

@@ -1,6 +1,8 @@
 """GraphQL over HTTP (the graphql-over-http spec), served by Starlette.
 
 - POST with a JSON body, or GET with URL parameters (queries only; mutations need POST).
+- POST as `multipart/form-data` per the GraphQL multipart request spec, for file uploads
+  (importLeads), up to CRM_IMPORT_MAX_BYTES (web/params.py).
 - `application/graphql-response+json` when the client asks for it: request errors (parse,
   validation, limits, variables) are HTTP 400 without `data`. With the legacy
   `application/json` every well-formed request gets 200, as the spec asks.
@@ -91,7 +93,10 @@ class GraphQLEndpoint:
             if scope is None:
                 raise _unauthenticated()
             self._count_request(scope)
-            params = await read_params(request, self._services.settings.max_body_bytes)
+            settings = self._services.settings
+            params = await read_params(
+                request, settings.max_body_bytes, max_upload_bytes=settings.imports.max_bytes
+            )
             return await self._run(request, scope, params, media_type, request_id)
         except RequestError as error:
             return _request_failure(error, media_type)

@@ -3,8 +3,9 @@
 A worker is a procrastinate worker on the owner's login (procrastinate's tables belong to
 the owner, in the schema `procrastinate`), plus the app's own login for the jobs' reads
 and writes of tenant data (Row Level Security applies, per job's tenant), plus one HTTP
-sender. Any number of workers (and servers) share one database: each job is fetched by
-one worker at a time.
+sender and the scorers of background scoring (services/background_scoring.py). Any
+number of workers (and servers) share one database: each job is fetched by one worker at
+a time.
 
 A worker that dies mid-job (killed, its machine gone) leaves the job "doing". Every
 worker heartbeats (CRM_WORKER_HEARTBEAT_SECONDS) and, as often, looks for jobs of
@@ -21,6 +22,8 @@ import procrastinate
 from procrastinate import exceptions as queue_errors
 
 from db.database import Database, app_login_url, create_engine
+from services.background_scoring import BackgroundScoring
+from services.scorer_choice import ScorerSelection, ScorerSource
 from services.webhooks.attempts import Deliverer
 from services.webhooks.schedule import RetrySchedule
 from services.webhooks.sender import Sender
@@ -79,17 +82,26 @@ class Worker:
             timeout_seconds=settings.webhooks.timeout_seconds,
             allow_private=settings.webhooks.allow_private_addresses,
         )
+        # The one place the worker's scorers are made: each tenant's choice, as the server's.
+        scorers = ScorerSelection(settings.ai, app_db)
         try:
             async with owner.engine.connect() as conn:
                 await conn.run_sync(check_queue)
-            await self._work(owner, app_db, sender, install_signal_handlers)
+            scoring = background_scoring(settings, owner=owner, app_db=app_db, scorers=scorers)
+            await self._work(owner, app_db, sender, scoring, install_signal_handlers)
         finally:
+            await scorers.aclose()
             await sender.aclose()
             await app_db.dispose()
             await owner.dispose()
 
     async def _work(
-        self, owner: Database, app_db: Database, sender: Sender, install_signal_handlers: bool
+        self,
+        owner: Database,
+        app_db: Database,
+        sender: Sender,
+        scoring: BackgroundScoring,
+        install_signal_handlers: bool,
     ) -> None:
         settings = self.settings
         heartbeat = settings.worker.heartbeat_seconds
@@ -105,6 +117,8 @@ class Worker:
             ),
             owner=owner,
             keep_events=timedelta(days=settings.event_retention_days),
+            scoring=scoring,
+            learned_min_outcomes=settings.ai.learned_min_outcomes,
         )
         app = job_app(self.database_url)
         async with app.open_async():
@@ -133,6 +147,23 @@ class Worker:
                 recovery.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await recovery
+
+
+def background_scoring(
+    settings: Settings, *, owner: Database, app_db: Database, scorers: ScorerSource
+) -> BackgroundScoring:
+    """The scoring jobs' settings: analyzeLead's cache and single flight, and the sweep's."""
+    ai = settings.ai
+    return BackgroundScoring(
+        db=app_db,
+        owner=owner,
+        scorers=scorers,
+        cache_ttl=timedelta(seconds=ai.cache_ttl_seconds),
+        # As long as an analyzeLead request waits for another's (resolvers/context.py).
+        wait_for_other=timedelta(seconds=ai.longest_call_seconds + 5),
+        stale_after=timedelta(hours=ai.rescore_after_hours) if ai.rescore_after_hours else None,
+        sweep_limit=ai.rescore_sweep_limit,
+    )
 
 
 async def _run_stalled_jobs_again(

@@ -7,9 +7,9 @@ connection, so a delivery and the job that will attempt it commit together.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal, select, text, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger
@@ -126,27 +126,28 @@ async def reset_failures(conn: AsyncConnection, *, tenant_id: int, webhook_id: i
 # ---------------------------------------------------------------- deliveries
 
 
-async def enqueue_event(
-    conn: AsyncConnection, *, tenant_id: int, event_id: int, event_type: str
+_ENQUEUE: Final = text("""
+INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type)
+SELECT w.tenant_id, w.id, e.id, e.type
+  FROM unnest(CAST(:event_ids AS bigint[]), CAST(:event_types AS text[])) AS e(id, type)
+  JOIN webhooks AS w ON e.type = ANY (w.event_types)
+ WHERE w.tenant_id = :tenant_id AND w.enabled
+ ORDER BY e.id, w.id
+RETURNING id
+""")
+
+
+async def enqueue_events(
+    conn: AsyncConnection, *, tenant_id: int, events: Sequence[tuple[int, str]]
 ) -> list[int]:
-    """One pending delivery of the event to each enabled endpoint of the tenant that
-    wants its type; their ids (none, usually, in a single statement)."""
-    chosen = select(
-        webhooks.c.tenant_id,
-        webhooks.c.id,
-        literal(event_id, BigInteger),
-        literal(event_type),
-    ).where(
-        webhooks.c.tenant_id == tenant_id,
-        webhooks.c.enabled,
-        webhooks.c.event_types.any_() == event_type,
-    )
-    stmt = (
-        insert(deliveries)
-        .from_select(["tenant_id", "webhook_id", "event_id", "event_type"], chosen)
-        .returning(deliveries.c.id)
-    )
-    return [int(row_id) for row_id in (await conn.execute(stmt)).scalars()]
+    """One pending delivery of each (event id, type) to each enabled endpoint of the
+    tenant that wants its type; their ids (none, usually), in a single statement."""
+    params = {
+        "tenant_id": tenant_id,
+        "event_ids": [event_id for event_id, _ in events],
+        "event_types": [event_type for _, event_type in events],
+    }
+    return [int(row_id) for row_id in (await conn.execute(_ENQUEUE, params)).scalars()]
 
 
 async def defer_attempts(

@@ -3,12 +3,18 @@
 Its state lives in the process (each server and worker process counts its own failures):
 a failing endpoint is then asked at most `failures` times per process per opening, which
 is what protects it; sharing the count through the database would add a write per call.
+One breaker guards every use of one endpoint (scoring and explaining): an endpoint that
+fails is failing for both.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from services.ai.explaining import Explainer, Explanation
 from services.ai.types import Assessment, BudgetSpent, Scorer, ScorerUnavailable, ScoringInput
+
+Answer = TypeVar("Answer")
 
 
 class CircuitBreaker:
@@ -50,6 +56,21 @@ class CircuitBreaker:
         if self._failures >= self._threshold:
             self._open_until = self._clock() + self._open_seconds
 
+    async def call(self, model: str, ask: Callable[[], Awaitable[Answer]]) -> Answer:
+        """`ask()`'s answer, counted as a success or failure of `model`; ScorerUnavailable
+        at once, without asking, while the breaker is open."""
+        if not self.allows_call():
+            raise ScorerUnavailable(f"{model} is paused after repeated failures")
+        try:
+            answer = await ask()
+        except BudgetSpent:
+            raise  # the model was not asked: this says nothing about its health
+        except ScorerUnavailable:
+            self.record_failure()
+            raise
+        self.record_success()
+        return answer
+
 
 class CircuitBreakingScorer:
     """Asks `scorer` unless the breaker is open; then raises ScorerUnavailable at once."""
@@ -63,17 +84,27 @@ class CircuitBreakingScorer:
         return self._scorer.name
 
     async def score(self, scoring_input: ScoringInput) -> Assessment:
-        if not self._breaker.allows_call():
-            raise ScorerUnavailable(f"{self.name} is paused after repeated failures")
-        try:
-            assessment = await self._scorer.score(scoring_input)
-        except BudgetSpent:
-            raise  # the model was not asked: this says nothing about its health
-        except ScorerUnavailable:
-            self._breaker.record_failure()
-            raise
-        self._breaker.record_success()
-        return assessment
+        return await self._breaker.call(self.name, lambda: self._scorer.score(scoring_input))
 
     async def aclose(self) -> None:
         await self._scorer.aclose()
+
+
+class CircuitBreakingExplainer:
+    """Asks `explainer` unless the breaker is open; then raises ScorerUnavailable at once."""
+
+    def __init__(self, explainer: Explainer, breaker: CircuitBreaker) -> None:
+        self._explainer = explainer
+        self._breaker = breaker
+
+    @property
+    def name(self) -> str:
+        return self._explainer.name
+
+    async def explain(self, scoring_input: ScoringInput, assessment: Assessment) -> Explanation:
+        return await self._breaker.call(
+            self.name, lambda: self._explainer.explain(scoring_input, assessment)
+        )
+
+    async def aclose(self) -> None:
+        await self._explainer.aclose()

@@ -55,7 +55,7 @@ LOST_BELOW: Final = 0.25
 
 REASON_TOP_FACTORS: Final = 3
 
-_ADVICE: Final = {
+ADVICE: Final = {
     Recommendation.TRANSFER_TO_SALES: "Transfer to sales",
     Recommendation.CONTINUE_NURTURING: "Keep nurturing",
     Recommendation.MARK_LOST: "Mark as lost",
@@ -161,7 +161,7 @@ def _reason(
     listed = ", ".join(f"{f.note} ({f.impact:+.2f})" for f in top[:REASON_TOP_FACTORS])
     clauses = [listed or "no signal moved it from the base"]
     clauses += [limit.note or limit.name for limit in limits]
-    return f"{_ADVICE[recommendation]} (score {score:.2f}): {'; '.join(clauses)}."
+    return f"{ADVICE[recommendation]} (score {score:.2f}): {'; '.join(clauses)}."
 
 
 def _total(factors: list[Factor]) -> float:

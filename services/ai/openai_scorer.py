@@ -3,7 +3,8 @@
 The model sees the ScoringInput fields as JSON plus fixed instructions, nothing else.
 Its answer must be JSON that passes `parse_answer`; any failure on the way (HTTP error,
 timeout, malformed or out-of-range answer) becomes ScorerUnavailable with a short
-message, never the server's own words.
+message, never the server's own words. `ChatModel` (the call, its timeouts and retries)
+and the answer checks are shared with the explainer (openai_explainer.py).
 """
 
 import asyncio
@@ -83,12 +84,14 @@ RESPONSE_FORMAT: Final[ResponseFormat] = {
 }
 
 
-class OpenAIScorer:
-    """Scores through a chat model; raises ScorerUnavailable rather than pass on a bad answer."""
+class ChatModel:
+    """One OpenAI-compatible chat model, asked with retries within timeouts; every failure
+    becomes ScorerUnavailable. Shared by everything that asks the model (scoring and
+    explaining), so they retry and fail alike."""
 
     def __init__(self, settings: AISettings, client: openai.AsyncOpenAI | None = None) -> None:
         if settings.model is None:
-            raise ValueError("OpenAIScorer needs a model name (CRM_AI_MODEL)")
+            raise ValueError("a chat model needs a model name (CRM_AI_MODEL)")
         self._model = settings.model
         self._timeout_seconds = settings.timeout_seconds
         self._retries = RetryPolicy.from_settings(settings)
@@ -99,24 +102,15 @@ class OpenAIScorer:
     def name(self) -> str:
         return f"openai:{self._model}"
 
-    async def score(self, scoring_input: ScoringInput) -> Assessment:
-        completion = await self._ask(build_messages(scoring_input))
-        assessment = parse_answer(message_content(completion), scorer=self.name)
-        tokens_in, tokens_out = token_usage(completion)
-        return dataclasses.replace(assessment, tokens_in=tokens_in, tokens_out=tokens_out)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client, unless the caller passed in one it still owns."""
-        if self._owns_client:
-            await self._client.close()
-
-    async def _ask(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+    async def ask(
+        self, messages: list[ChatCompletionMessageParam], response_format: ResponseFormat
+    ) -> ChatCompletion:
         """One call, retried on a timeout, a dropped connection, 429 or 5xx as the policy
         allows; every other failure is final at once."""
         retry = 0
         while True:
             try:
-                return await self._ask_once(messages)
+                return await self._ask_once(messages, response_format)
             except _Transient as failure:
                 retry += 1
                 wait = self._retries.wait_before(retry, failure.retry_after)
@@ -125,12 +119,19 @@ class OpenAIScorer:
                 logger.info("%s; retry %d in %.2f s", failure.why, retry, wait)
             await asyncio.sleep(wait)
 
-    async def _ask_once(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+    async def aclose(self) -> None:
+        """Close the HTTP client, unless the caller passed in one it still owns."""
+        if self._owns_client:
+            await self._client.close()
+
+    async def _ask_once(
+        self, messages: list[ChatCompletionMessageParam], response_format: ResponseFormat
+    ) -> ChatCompletion:
         try:
             # The client's timeout bounds each read; this bounds the whole exchange.
             async with asyncio.timeout(self._timeout_seconds):
                 return await self._client.chat.completions.create(
-                    model=self._model, messages=messages, response_format=RESPONSE_FORMAT
+                    model=self._model, messages=messages, response_format=response_format
                 )
         except (TimeoutError, openai.APITimeoutError):
             raise _Transient(f"{self.name} timed out") from None
@@ -144,6 +145,26 @@ class OpenAIScorer:
         except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as error:
             # JSONDecodeError: the SDK lets a body that claims to be JSON but is not escape.
             raise ScorerUnavailable(f"{self.name} failed: {type(error).__name__}") from None
+
+
+class OpenAIScorer:
+    """Scores through a chat model; raises ScorerUnavailable rather than pass on a bad answer."""
+
+    def __init__(self, settings: AISettings, client: openai.AsyncOpenAI | None = None) -> None:
+        self._chat = ChatModel(settings, client)
+
+    @property
+    def name(self) -> str:
+        return self._chat.name
+
+    async def score(self, scoring_input: ScoringInput) -> Assessment:
+        completion = await self._chat.ask(build_messages(scoring_input), RESPONSE_FORMAT)
+        assessment = parse_answer(message_content(completion), scorer=self.name)
+        tokens_in, tokens_out = token_usage(completion)
+        return dataclasses.replace(assessment, tokens_in=tokens_in, tokens_out=tokens_out)
+
+    async def aclose(self) -> None:
+        await self._chat.aclose()
 
 
 class _Transient(Exception):
@@ -204,18 +225,19 @@ def _count(value: object) -> int | None:
 
 def parse_answer(content: str, *, scorer: str) -> Assessment:
     """Turn the model's JSON into an Assessment, or raise ScorerUnavailable saying why not."""
-    answer = _json_object(content)
+    answer = json_object(content)
     return Assessment(
         score=_score(answer.get("score")),
         recommendation=_recommendation(answer.get("recommendation")),
-        reason=_reason(answer.get("reason")),
+        reason=reason_text(answer.get("reason")),
         factors=_factors(answer.get("factors")),
         scorer=scorer,
         prompt_version=PROMPT_VERSION,
     )
 
 
-def _json_object(content: str) -> dict[str, Any]:
+def json_object(content: str) -> dict[str, Any]:
+    """The answer as a JSON object, or ScorerUnavailable: not JSON, or not an object."""
     try:
         answer = orjson.loads(content)
     except orjson.JSONDecodeError:
@@ -240,7 +262,8 @@ def _recommendation(value: object) -> Recommendation:
     raise _invalid(f"recommendation must be one of {', '.join(_RECOMMENDATIONS)}")
 
 
-def _reason(value: object) -> str:
+def reason_text(value: object) -> str:
+    """A model's reason, trimmed, if it is text a person may read and the database store."""
     if not _is_text(value, MAX_REASON_CHARS):
         raise _invalid(f"reason must be text of 1..{MAX_REASON_CHARS} characters")
     return _storable("reason", value.strip(), multiline=True)

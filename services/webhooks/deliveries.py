@@ -5,6 +5,7 @@ its deliveries (and the jobs that will attempt them) commit together or not at a
 event is left without its deliveries, and no delivery names an event that never was.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,13 +26,13 @@ PRUNE_BATCH = 5_000
 STRANDED_AFTER = timedelta(hours=1)  # far longer than any job waits to run
 
 
-async def enqueue(conn: AsyncConnection, *, tenant_id: int, event_id: int, event_type: str) -> int:
-    """A pending delivery of the event to each enabled endpoint of the tenant that wants
-    its type, each with the job of its first attempt; how many. Call it on the event's
-    own connection (services/events.record does)."""
-    delivery_ids = await webhook_rows.enqueue_event(
-        conn, tenant_id=tenant_id, event_id=event_id, event_type=event_type
-    )
+async def enqueue(
+    conn: AsyncConnection, *, tenant_id: int, events: Sequence[tuple[int, str]]
+) -> int:
+    """A pending delivery of each (event id, type) to each enabled endpoint of the tenant
+    that wants its type, each with the job of its first attempt; how many. Call it on the
+    events' own connection (services/events.record does)."""
+    delivery_ids = await webhook_rows.enqueue_events(conn, tenant_id=tenant_id, events=events)
     if delivery_ids:
         await webhook_rows.defer_attempts(
             conn, tenant_id=tenant_id, delivery_ids=delivery_ids, attempt=1

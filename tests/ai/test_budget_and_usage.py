@@ -1,7 +1,6 @@
 """Per-tenant AI budgets and the `aiUsage` figures, over real HTTP against live servers
 that share one database, and a fake OpenAI-compatible server that counts its calls."""
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from settings import AISettings, Settings
 from tests.conftest import GraphQLClient, LiveServer, bearer, start_server
 
 from .fake_openai import FakeOpenAI, Reply, answer, http_error
+from .minutes import not_at_the_end_of_a_minute
 
 CREATE = """
 mutation($input: CreateLeadInput!) { createLead(input: $input) { lead { id } } }
@@ -98,13 +98,6 @@ def _tokens(prompt: int, completion: int) -> Reply:
     )
 
 
-async def _not_at_the_end_of_a_minute() -> None:
-    """Budgets count calendar minutes: start a per-minute test well inside one."""
-    second = datetime.now(UTC).second
-    if second >= 50:
-        await asyncio.sleep(61 - second)
-
-
 async def test_each_analysis_stores_the_tokens_the_model_reported(
     servers: Servers, fake_openai: FakeOpenAI
 ) -> None:
@@ -131,7 +124,7 @@ async def test_the_calls_per_minute_budget_holds_across_servers(
     second = await servers("two-a-minute-b", fallback_to_heuristic=False, calls_per_minute=2)
     fake_openai.reply = answer(GOOD_ANSWER)
     leads = [await _new_lead(first, f"Lead {n}") for n in range(3)]
-    await _not_at_the_end_of_a_minute()
+    await not_at_the_end_of_a_minute()
     # when three leads are analyzed in the same minute, on alternating servers
     results = [
         await _analyze(server, lead)
@@ -212,7 +205,7 @@ async def test_a_failed_call_counts_against_the_calls_budget(
     )
     fake_openai.reply = http_error(400)
     lead_id = await _new_lead(gql)
-    await _not_at_the_end_of_a_minute()
+    await not_at_the_end_of_a_minute()
     failed = await _analyze(gql, lead_id)
     # when the model recovers within the same minute
     fake_openai.reply = answer(GOOD_ANSWER)

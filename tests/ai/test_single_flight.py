@@ -17,6 +17,7 @@ from services.ai import HeuristicScorer
 from services.analysis import analyze_lead
 from services.leads import NewLead, create_lead
 from services.scope import Scope
+from services.scorer_choice import Fixed
 
 SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
 
@@ -37,7 +38,7 @@ async def test_a_request_gives_up_when_the_lead_stays_busy(db: Database) -> None
             await analyze_lead(
                 db=db,
                 scope=SCOPE,
-                scorer=HeuristicScorer(),
+                scorers=Fixed(HeuristicScorer()),
                 lead_id=lead.id,
                 cache_ttl=timedelta(hours=1),
                 wait_for_other=timedelta(seconds=0.2),
@@ -61,7 +62,7 @@ async def test_the_lock_is_free_again_after_a_failed_analysis(db: Database) -> N
     result = await analyze_lead(
         db=db,
         scope=SCOPE,
-        scorer=HeuristicScorer(),
+        scorers=Fixed(HeuristicScorer()),
         lead_id=lead.id,
         cache_ttl=timedelta(hours=1),
         wait_for_other=timedelta(seconds=0.2),

@@ -27,7 +27,7 @@ from services.scope import Scope
 from settings import PROJECT_ROOT
 from tests.api.operations import Json, create_lead
 from tests.conftest import GraphQLClient, LiveServer, bearer
-from tests.factories import eligible_lead, transferred_lead
+from tests.factories import closed_history, eligible_lead, transferred_lead
 
 ADMIN_SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
 CONTRACT = PROJECT_ROOT.parent / "shared" / "api.graphql"
@@ -61,6 +61,12 @@ MATRIX: dict[str, tuple[bool, bool, bool, bool]] = {
     "redeliverWebhookEvent": (Y,    N,      N,    N),
     # Beyond the contract: what AI scoring cost, for admins and managers (VIEW_AI_USAGE).
     "aiUsage":               (Y,    Y,      N,    N),
+    # Beyond the contract: the tenant's scorer (VIEW_AI_USAGE to read, MANAGE_SCORING to set).
+    "scorerSettings":        (Y,    Y,      N,    N),
+    "chooseScorer":          (Y,    N,      N,    N),
+    "trainScorer":           (Y,    N,      N,    N),
+    # Beyond the contract: bringing leads in from CSV (IMPORT_LEADS).
+    "importLeads":           (Y,    Y,      N,    N),
 }
 # fmt: on
 
@@ -86,6 +92,7 @@ WORLD = """
   }
   webhooks { id url description previousSecretExpiresAt }
   webhookDeliveries(first: 100) { totalCount }
+  scorerSettings { chosen learnedModel { version } }
 }
 """
 # Root fields this API adds to the contract; the table covers them too.
@@ -98,6 +105,10 @@ ADDITIONS = {
     "rotateWebhookSecret",
     "redeliverWebhookEvent",
     "aiUsage",
+    "scorerSettings",
+    "chooseScorer",
+    "trainScorer",
+    "importLeads",
 }
 # example.com's address: public, so the session's server accepts it as a webhook URL.
 # Nothing is sent there: no worker runs in these tests.
@@ -107,6 +118,12 @@ Prepare = Callable[[GraphQLClient], Awaitable[Json]]
 
 
 async def _nothing(_gql: GraphQLClient) -> Json:
+    return {}
+
+
+async def _history(gql: GraphQLClient) -> Json:
+    """Just enough closed leads to train the learned scorer on."""
+    await closed_history(gql, wins=5, losses=5)
     return {}
 
 
@@ -193,6 +210,19 @@ OPERATIONS = [
     _mutation("transferLead", "TransferLeadInput", _input(_an_eligible_lead, "leadId")),
     _mutation("changeSaleStage", "ChangeSaleStageInput", _input(_a_sale, "saleId", stage="KYC")),
     Operation("aiUsage", "{ aiUsage(period: LAST_7_DAYS) { scorers { calls } } }", _nothing),
+    Operation("scorerSettings", "{ scorerSettings { active } }", _nothing),
+    Operation(
+        "chooseScorer",
+        "mutation { chooseScorer(input: {scorer: HEURISTIC}) { userErrors { code } } }",
+        _nothing,
+    ),
+    Operation("trainScorer", "mutation { trainScorer { userErrors { code } } }", _history),
+    Operation(
+        "importLeads",
+        'mutation { importLeads(input: {csv: "name,source\\nAda,partner\\n"}) '
+        "{ report { created } userErrors { code } } }",
+        _nothing,
+    ),
     Operation("webhooks", "{ webhooks { id } }", _a_webhook),
     Operation(
         "webhookDeliveries",

@@ -13,8 +13,8 @@ import web.graphql_http
 from db.database import Database
 from domain.access import Role
 from resolvers.context import AppServices
-from services.ai import Scorer
 from services.scope import Scope
+from services.scorer_choice import ScorerSelection
 from settings import Settings
 from web.documents import DocumentCache, Limits
 from web.graphql_http import GraphQLEndpoint
@@ -277,7 +277,9 @@ async def test_the_subscription_guard_holds_on_a_schema_with_subscriptions(
     # given an endpoint over a schema that has a Subscription root (nothing else is reached)
     monkeypatch.setattr(web.graphql_http, "authenticate", _toy_caller)
     toy = strawberry.Schema(query=_ToyQuery, subscription=_ToySubscription)
-    services = AppServices(db=cast(Database, None), settings=Settings(), scorer=cast(Scorer, None))
+    services = AppServices(
+        db=cast(Database, None), settings=Settings(), scorers=cast(ScorerSelection, None)
+    )
     limits = Limits(max_tokens=100, max_depth=5, max_aliases=5)
     endpoint = GraphQLEndpoint(
         schema=toy, services=services, documents=DocumentCache(toy._schema, limits)

@@ -1,5 +1,7 @@
-"""scorerReport over HTTP: each scorer judged by its last score before each outcome. The
-arithmetic itself is pinned in tests/ai/test_metrics.py; here the right pairs must reach it."""
+"""scorerReport over HTTP: each scorer judged by its last score before each outcome
+(RECORDED), and the deterministic scorers asked again about each closed lead at every
+stage it passed (REPLAYED). The arithmetic itself is pinned in tests/ai/test_metrics.py;
+here the right pairs must reach it."""
 
 from typing import Any
 
@@ -22,7 +24,7 @@ from tests.factories import eligible_lead, lead_at_stage
 REPORT = """
 query($heldOutOnly: Boolean!) {
   scorerReport(heldOutOnly: $heldOutOnly) {
-    scorer outcomes wins rocAuc brierScore logLoss
+    scorer basis outcomes wins rocAuc brierScore logLoss
     calibration { low high count meanScore winRate }
     gate { threshold passed passedThenLost passedThenLostRate held heldThenWon heldThenWonRate }
   }
@@ -31,10 +33,11 @@ query($heldOutOnly: Boolean!) {
 LAST_SCORE = "query($id: ID!) { lead(id: $id) { latestAnalysis { score } } }"
 
 
-async def _report(gql: GraphQLClient, *, held_out_only: bool) -> list[dict[str, Any]]:
+async def _report(
+    gql: GraphQLClient, *, held_out_only: bool, basis: str = "RECORDED"
+) -> list[dict[str, Any]]:
     data = await gql.data(REPORT, {"heldOutOnly": held_out_only})
-    report: list[dict[str, Any]] = data["scorerReport"]
-    return report
+    return [row for row in data["scorerReport"] if row["basis"] == basis]
 
 
 async def _last_score(gql: GraphQLClient, lead_id: str) -> float:
@@ -94,12 +97,27 @@ async def test_the_report_judges_each_scorers_last_score_before_every_outcome(
     assert sum(row["outcomes"] for row in split) == len(held_out)
 
 
+async def test_the_heuristic_is_replayed_on_every_stage_each_closed_lead_passed(
+    gql: GraphQLClient,
+) -> None:
+    # given a lead won (decided at QUALIFIED) and one lost at CONTACTED
+    await _won(gql)
+    await _lost_after_two_analyses(gql)
+    # when the report is read over every outcome
+    (replayed,) = await _report(gql, held_out_only=False, basis="REPLAYED")
+    # then the heuristic is asked about the won lead at NEW, CONTACTED and QUALIFIED, and
+    # about the lost one at NEW and CONTACTED: five predictions, three of them wins
+    assert (replayed["scorer"], replayed["outcomes"], replayed["wins"]) == ("heuristic", 5, 3)
+    assert replayed["rocAuc"] is not None
+
+
 async def test_without_outcomes_the_report_is_empty(gql: GraphQLClient) -> None:
     # given leads analysed but none decided
     lead = await lead_at_stage(gql, "CONTACTED")
     ok(await analyze(gql, lead["id"]))
     # when / then
     assert await _report(gql, held_out_only=False) == []
+    assert await _report(gql, held_out_only=False, basis="REPLAYED") == []
 
 
 async def test_a_single_class_of_outcomes_has_no_roc_auc(gql: GraphQLClient) -> None:

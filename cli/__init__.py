@@ -1,0 +1,1 @@
+"""`python -m server` commands beyond serving: each module runs one family of them."""
