@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import migrations
-from db.database import Database, create_engine
+from db.database import Database, app_login_url, create_engine
 from db.embedded import start_embedded_postgres
 from db.models import DEFAULT_TENANT_ID
 from domain.access import Role
@@ -28,6 +28,7 @@ from server import create_app
 from services import api_keys, users
 from services.scope import Scope
 from settings import PROJECT_ROOT, Settings, load_settings
+from tests.ai.fake_openai import FakeOpenAI, serving_fake_openai
 from tests.databases import drop_database
 
 TEST_DATABASE = f"crm_test_{os.getpid()}"
@@ -65,6 +66,9 @@ async def database_url() -> AsyncIterator[str]:
     await drop_database(url, TEST_DATABASE)
 
 
+LEARNED_MIN_OUTCOMES = 10
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     # The suite sends far more requests with its one admin key than any person would: the
@@ -74,7 +78,7 @@ def settings() -> Settings:
             {
                 "CRM_RUN_WORKER": "off",  # tests run their own workers
                 # The fewest closed leads allowed: learned-scorer tests need little history.
-                "CRM_AI_LEARNED_MIN_OUTCOMES": "10",
+                "CRM_AI_LEARNED_MIN_OUTCOMES": str(LEARNED_MIN_OUTCOMES),
             }
         ),
         database_url=None,
@@ -289,3 +293,41 @@ def count_statements(live_server: LiveServer) -> Iterator[StatementCounter]:
 
 
 __all__ = ["GraphQLClient", "LiveServer", "Path", "start_server"]
+
+
+# ---------------------------------------------------------------- a fake language model
+
+
+@pytest.fixture(scope="session")
+async def fake_openai_server() -> AsyncIterator[FakeOpenAI]:
+    """An OpenAI-compatible server on loopback (tests/ai/fake_openai.py), started when a
+    test first asks for it."""
+    async with serving_fake_openai() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_openai(fake_openai_server: FakeOpenAI) -> FakeOpenAI:
+    """The shared fake, with no requests recorded and the default reply."""
+    fake_openai_server.reset()
+    return fake_openai_server
+
+
+# ---------------------------------------------------------------- direct database handles
+
+
+@pytest.fixture
+async def owner(migrated: str) -> AsyncIterator[Database]:
+    """The owner's login: every tenant's rows, no Row Level Security (set-up, checks)."""
+    database = Database(create_engine(migrated, pool_size=2))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def app_db(migrated: str) -> AsyncIterator[Database]:
+    """The database as the served app and the worker use it: the `crm_app` login, under
+    Row Level Security (act for a tenant with db.tenancy.acting_for)."""
+    database = Database(create_engine(app_login_url(migrated), pool_size=4, app_role=True))
+    yield database
+    await database.dispose()

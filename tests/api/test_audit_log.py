@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database, create_engine
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from domain.access import Role
@@ -621,14 +621,6 @@ async def other_tenant(migrated: str, live_server: LiveServer) -> AsyncIterator[
             base_url=live_server.url, headers=bearer(other.admin_key)
         ) as http:
             yield OtherTenant(other.tenant_id, GraphQLClient(http))
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    """The database as the served app uses it: the `crm_app` role, under RLS."""
-    database = Database(create_engine(app_login_url(migrated), pool_size=1, app_role=True))
-    yield database
-    await database.dispose()
 
 
 async def test_another_tenants_entries_are_invisible(

@@ -1,7 +1,6 @@
 """What the background scoring tests share: the job queue as the owner sees it, the app's
 database as the worker uses it, a worker of their own, and the realtime test client."""
 
-import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
@@ -11,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database
 from services.background_scoring import BackgroundScoring
 from services.scorer_choice import ScorerSelection
 from settings import Settings
 from tests.realtime.conftest import connect_to, connect_ws  # noqa: F401 - fixtures
 from tests.webhooks.conftest import webhook_settings
-from worker.runner import Worker, background_scoring
+from tests.workers import worker_running
+from worker.runner import background_scoring, job_app
 from worker.tasks import RESCORE_TASK
 
 
@@ -29,21 +29,6 @@ class Job:
     queueing_lock: str
     tenant_id: int
     lead_id: int
-
-
-@pytest.fixture
-async def owner(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=2))
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    """The database as the worker uses it: the app role, under Row Level Security."""
-    database = Database(create_engine(app_login_url(migrated), pool_size=2, app_role=True))
-    yield database
-    await database.dispose()
 
 
 async def rescore_jobs(owner: Database) -> list[Job]:
@@ -104,16 +89,8 @@ def run_worker(settings: Settings, migrated: str) -> RunWorker:
     """`async with run_worker(model=..., ...)`: a worker in this process for the block,
     with the webhook tests' fast settings and these AI settings."""
 
-    @contextlib.asynccontextmanager
-    async def running(**ai: Any) -> AsyncIterator[None]:
-        worker = Worker(with_ai(webhook_settings(settings), **ai), migrated)
-        task = asyncio.create_task(worker.run())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(**ai: Any) -> contextlib.AbstractAsyncContextManager[None]:
+        return worker_running(with_ai(webhook_settings(settings), **ai), migrated)
 
     return running
 
@@ -130,3 +107,13 @@ async def age(owner: Database, table: str, ids: list[int], *, hours: float) -> N
                 ),
                 {"hours": hours, "extra": extra_seconds, "id": row_id},
             )
+
+
+def crons_of(database_url: str, task_name: str) -> list[str]:
+    """The schedules on which the worker's app defers a task."""
+    app = job_app(database_url)
+    return [
+        periodic.cron
+        for periodic in app.periodic_registry.periodic_tasks.values()
+        if periodic.task.name == task_name
+    ]

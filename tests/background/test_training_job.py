@@ -3,7 +3,7 @@ learned scorer of each tenant that uses one and has new closed leads."""
 
 import time
 
-from tests.background.conftest import RunWorker
+from tests.background.conftest import RunWorker, crons_of
 from tests.conftest import GraphQLClient
 from tests.factories import closed_history
 from tests.webhooks.conftest import eventually
@@ -14,13 +14,7 @@ LATEST = "{ scorerSettings { learnedModel { version trainedBy } } }"
 
 
 def test_training_is_a_periodic_job_every_night(migrated: str) -> None:
-    app = job_app(migrated)
-    crons = [
-        task.cron
-        for task in app.periodic_registry.periodic_tasks.values()
-        if task.task.name == TRAINING_TASK
-    ]
-    assert crons == [TRAINING_CRON] == ["41 3 * * *"]
+    assert crons_of(migrated, TRAINING_TASK) == [TRAINING_CRON] == ["41 3 * * *"]
 
 
 async def test_the_training_job_trains_a_tenant_using_the_learned_scorer(

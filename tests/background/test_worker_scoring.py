@@ -20,7 +20,7 @@ from tests.api.operations import (
     read_lead,
     record_message,
 )
-from tests.background.conftest import RunWorker, age, rescore_jobs
+from tests.background.conftest import RunWorker, age, crons_of, rescore_jobs
 from tests.conftest import GraphQLClient
 from tests.realtime.conftest import Connect, Json
 from tests.webhooks.conftest import eventually
@@ -142,13 +142,7 @@ async def test_a_scorer_that_cannot_answer_ends_the_job_without_retries(
 
 
 def test_the_stale_sweep_is_a_periodic_job_every_ten_minutes(migrated: str) -> None:
-    app = job_app(migrated)
-    crons = [
-        task.cron
-        for task in app.periodic_registry.periodic_tasks.values()
-        if task.task.name == STALE_SWEEP_TASK
-    ]
-    assert crons == [STALE_SWEEP_CRON] == ["*/10 * * * *"]
+    assert crons_of(migrated, STALE_SWEEP_TASK) == [STALE_SWEEP_CRON] == ["*/10 * * * *"]
 
 
 async def test_the_sweep_job_has_a_stale_lead_scored(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import APP_ROLE, acting_for
 from domain.access import Role
@@ -95,13 +95,6 @@ async def _one_of_each(owner: Database, tenant_id: int, lead_id: int) -> dict[st
         "LeadMessage": to_global_id("LeadMessage", message_id),
         "LeadAnalysis": to_global_id("LeadAnalysis", analysis_id),
     }
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(app_login_url(migrated), pool_size=2, app_role=True))
-    yield database
-    await database.dispose()
 
 
 async def _visible_leads(db: Database) -> list[str]:

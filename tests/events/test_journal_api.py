@@ -1,14 +1,13 @@
 """The event journal over HTTP: every change appends its event, and `events(after:)`
 lets a client that was offline catch up from the last event it saw."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database
 from domain.global_ids import to_global_id
 from resolvers.ids import decode_id
 from services.retention import prune_events
@@ -50,13 +49,6 @@ async def events_after(gql: GraphQLClient, after: str | None) -> list[Json]:
 async def latest_event_id(gql: GraphQLClient) -> str | None:
     latest: str | None = (await gql.data("{ latestEventId }"))["latestEventId"]
     return latest
-
-
-@pytest.fixture
-async def owner(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=2))
-    yield database
-    await database.dispose()
 
 
 async def test_each_lead_change_appends_one_event_with_its_facts(gql: GraphQLClient) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from domain.events import EVENTS_CHANNEL
@@ -20,14 +20,6 @@ from tests.tenants import second_tenant
 pytestmark = pytest.mark.usefixtures("migrated")
 
 APPEND = "INSERT INTO events (tenant_id, type, data) VALUES (:t, 'lead.created', '{}') RETURNING id"
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    """The database as the served app uses it: the `crm_app` role, under RLS."""
-    database = Database(create_engine(app_login_url(migrated), pool_size=4, app_role=True))
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
 """Many events in one change (an import's): appended in batches that stay within what one
 statement may bind, in order, each with its webhook deliveries."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database
 from db.models import DEFAULT_TENANT_ID
 from db.queries.events import APPEND_BATCH
 from db.tenancy import acting_for
@@ -15,13 +13,6 @@ from services import events
 from services.scope import Scope
 
 pytestmark = pytest.mark.usefixtures("migrated")
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(app_login_url(migrated), pool_size=1, app_role=True))
-    yield database
-    await database.dispose()
 
 
 async def test_more_events_than_one_statement_may_bind_are_appended_in_order(

@@ -1,13 +1,11 @@
 """What each outcome keeps for the learned scorer: the lead's features as they stood just
 before it was decided — never anything that only happened because of the outcome."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database
 from tests.api.operations import (
     change_sale_stage,
     change_stage,
@@ -20,13 +18,6 @@ from tests.conftest import GraphQLClient
 from tests.factories import eligible_lead, lead_at_stage
 
 MONEY = {"amount": "900.00", "currency": "EUR"}
-
-
-@pytest.fixture
-async def owner(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=1))
-    yield database
-    await database.dispose()
 
 
 async def _features(owner: Database, lead_id: str) -> dict[str, Any]:

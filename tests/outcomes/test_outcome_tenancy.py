@@ -1,14 +1,12 @@
 """Outcomes belong to their tenant: row level security hides another tenant's, the app
 role can only append them, and removing a tenant removes its outcomes too."""
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database, create_engine
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from tests.api.operations import analyze, change_stage, create_lead, database_id, ok
@@ -19,14 +17,6 @@ OUTCOME_TABLES = ("lead_outcomes", "lead_outcome_analyses")
 COUNT_OWN = (
     "SELECT (SELECT count(*) FROM lead_outcomes), (SELECT count(*) FROM lead_outcome_analyses)"
 )
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    """The database as the served app uses it: the `crm_app` role, under RLS."""
-    database = Database(create_engine(app_login_url(migrated), pool_size=1, app_role=True))
-    yield database
-    await database.dispose()
 
 
 async def _lost_lead(gql: GraphQLClient, *, analysed: bool) -> str:

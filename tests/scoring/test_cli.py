@@ -11,10 +11,9 @@ from cli import scoring
 from cli.tenancy import UnknownTenant
 from settings import PROJECT_ROOT, Settings
 from tests.api.operations import analyze, change_stage, ok
-from tests.conftest import GraphQLClient
+from tests.conftest import LEARNED_MIN_OUTCOMES, GraphQLClient
 from tests.factories import closed_history, lead_at_stage
 from tests.processes import service_environment
-from tests.scoring.conftest import MIN_OUTCOMES
 
 
 async def test_the_command_runs_as_a_process_and_says_why_it_declines(migrated: str) -> None:
@@ -26,7 +25,7 @@ async def test_the_command_runs_as_a_process_and_says_why_it_declines(migrated: 
         "--tenant",
         "Default",
         cwd=PROJECT_ROOT,
-        env=service_environment(migrated, CRM_AI_LEARNED_MIN_OUTCOMES=str(MIN_OUTCOMES)),
+        env=service_environment(migrated, CRM_AI_LEARNED_MIN_OUTCOMES=str(LEARNED_MIN_OUTCOMES)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

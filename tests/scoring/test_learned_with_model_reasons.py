@@ -12,9 +12,8 @@ import pytest
 from settings import AISettings, Settings
 from tests.ai.fake_openai import FakeOpenAI, answer, http_error, slow
 from tests.api.operations import analyze, ok
-from tests.conftest import GraphQLClient, bearer, start_server
+from tests.conftest import LEARNED_MIN_OUTCOMES, GraphQLClient, bearer, start_server
 from tests.factories import closed_history, lead_at_stage
-from tests.scoring.conftest import MIN_OUTCOMES
 
 CHOOSE = """
 mutation($scorer: ScorerKind!) {
@@ -35,7 +34,7 @@ async def model_admin(
         timeout_seconds=2.0,
         retry_base_seconds=0.01,
         max_retries=0,
-        learned_min_outcomes=MIN_OUTCOMES,
+        learned_min_outcomes=LEARNED_MIN_OUTCOMES,
     )
     server = await start_server(dataclasses.replace(settings, ai=ai), migrated)
     try:

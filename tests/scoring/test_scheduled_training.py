@@ -1,30 +1,18 @@
 """The schedule's training: tenants using a learned scorer get a new version when closed
 leads arrived since their newest model, and only then."""
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from db.database import Database, create_engine
+from db.database import Database
 from services.scorer_training import train_where_due
-from tests.conftest import GraphQLClient, LiveServer
+from tests.conftest import LEARNED_MIN_OUTCOMES, GraphQLClient, LiveServer
 from tests.factories import closed_history
-from tests.scoring.conftest import MIN_OUTCOMES
 
 CHOOSE_LEARNED = "mutation { chooseScorer(input: {scorer: LEARNED}) { userErrors { code } } }"
 LATEST = "{ scorerSettings { learnedModel { version outcomes } } }"
 
 
-@pytest.fixture
-async def owner(migrated: str) -> AsyncIterator[Database]:
-    db = Database(create_engine(migrated, pool_size=1))
-    yield db
-    await db.dispose()
-
-
 async def _train_due(owner: Database, server: LiveServer) -> list[str]:
     app_db: Database = server.app.state.services.db
-    return await train_where_due(owner=owner, app_db=app_db, min_outcomes=MIN_OUTCOMES)
+    return await train_where_due(owner=owner, app_db=app_db, min_outcomes=LEARNED_MIN_OUTCOMES)
 
 
 async def test_only_tenants_using_a_learned_scorer_are_trained(

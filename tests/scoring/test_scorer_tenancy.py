@@ -1,14 +1,12 @@
 """A tenant's learned models and scorer choice are its own: another tenant neither sees
 nor uses them, and the app role may append models but never rewrite one."""
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from tests.api.operations import analyze, ok
@@ -17,13 +15,6 @@ from tests.factories import closed_history, lead_at_stage
 from tests.tenants import second_tenant
 
 SETTINGS = "{ scorerSettings { chosen active learnedModel { version } } }"
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(app_login_url(migrated), pool_size=1, app_role=True))
-    yield database
-    await database.dispose()
 
 
 async def test_another_tenant_neither_sees_nor_uses_a_tenants_model_or_choice(

@@ -29,7 +29,7 @@ from starlette.routing import Route
 from services.webhooks import signing
 from settings import Settings, WebhookSettings, WorkerSettings
 from tests.conftest import GraphQLClient, LiveServer, bearer, start_server
-from worker.runner import Worker
+from tests.workers import worker_running
 
 Json = dict[str, Any]
 
@@ -205,16 +205,8 @@ def run_worker(settings: Settings, migrated: str) -> RunWorker:
     """`async with run_worker(max_attempts=2): ...`: a worker in this process, with the
     fast settings (and these webhook settings) for the block."""
 
-    @contextlib.asynccontextmanager
-    async def running(**webhooks: Any) -> AsyncIterator[None]:
-        worker = Worker(webhook_settings(settings, **webhooks), migrated)
-        task = asyncio.create_task(worker.run())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(**webhooks: Any) -> contextlib.AbstractAsyncContextManager[None]:
+        return worker_running(webhook_settings(settings, **webhooks), migrated)
 
     return running
 

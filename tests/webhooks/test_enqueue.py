@@ -2,13 +2,11 @@
 each comes with the job that will attempt it. The app role reaches the job queue only
 through the one function made for it."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database
 from db.models import DEFAULT_TENANT_ID
 from db.queries import webhooks as webhook_rows
 from db.tenancy import acting_for
@@ -23,21 +21,6 @@ SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
 JOBS = (
     "SELECT queue_name, task_name, status, args FROM procrastinate.procrastinate_jobs ORDER BY id"
 )
-
-
-@pytest.fixture
-async def app_db(migrated: str) -> AsyncIterator[Database]:
-    """The database as the service uses it: the app role, under Row Level Security."""
-    database = Database(create_engine(app_login_url(migrated), pool_size=1, app_role=True))
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def owner(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=1))
-    yield database
-    await database.dispose()
 
 
 async def _counts(owner: Database) -> tuple[int, int, int]:

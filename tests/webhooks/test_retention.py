@@ -4,13 +4,11 @@ their age go too."""
 
 import base64
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database
 from services.webhooks import deliveries as webhook_deliveries
 from tests.conftest import GraphQLClient
 from tests.webhooks.conftest import (
@@ -24,13 +22,6 @@ from tests.webhooks.conftest import (
 )
 from worker.runner import job_app
 from worker.tasks import DELIVERY_TASK, RETENTION_CRON, RETENTION_TASK
-
-
-@pytest.fixture
-async def owner(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=1))
-    yield database
-    await database.dispose()
 
 
 async def _scalar(owner: Database, statement: str) -> int:
