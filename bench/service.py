@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import ProgrammingError
 
 from db.database import create_engine
 from db.embedded import start_embedded_postgres
@@ -80,6 +81,17 @@ def _on_server(url: str, statement: str) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def kept_database(name: str) -> str:
+    """A database kept between runs (made if missing); its URL."""
+    url = server_url()
+    try:
+        _on_server(url, f'CREATE DATABASE "{name}"')
+    except ProgrammingError as error:
+        if "already exists" not in str(error):
+            raise
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 @contextmanager

@@ -148,7 +148,7 @@ class LiveServer:
         return engine
 
 
-def _loopback_socket() -> socket.socket:
+def loopback_socket() -> socket.socket:
     # asyncio turns on TCP_NODELAY only for sockets whose proto is IPPROTO_TCP; without it
     # every response waits ~40 ms for a delayed ACK (Nagle).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -158,7 +158,7 @@ def _loopback_socket() -> socket.socket:
 
 
 async def start_server(settings: Settings, database_url: str) -> LiveServer:
-    server = LiveServer(create_app(settings, database_url), _loopback_socket())
+    server = LiveServer(create_app(settings, database_url), loopback_socket())
     await server.start()
     return server
 

@@ -11,7 +11,6 @@ the session's live server does not, which the URL rules tests rely on.
 import asyncio
 import contextlib
 import dataclasses
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from starlette.routing import Route
 
 from services.webhooks import signing
 from settings import Settings, WebhookSettings, WorkerSettings
-from tests.conftest import GraphQLClient, LiveServer, bearer, start_server
+from tests.conftest import GraphQLClient, LiveServer, bearer, loopback_socket, start_server
 from tests.workers import worker_running
 
 Json = dict[str, Any]
@@ -145,18 +144,11 @@ class Receiver:
         return {r.event_id for r in self.at(path)}
 
 
-def _loopback_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     made = Receiver()
     app = Starlette(routes=[Route("/{path:path}", made.handle, methods=["POST"])])
-    sock = _loopback_socket()
+    sock = loopback_socket()
     made.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
