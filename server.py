@@ -24,7 +24,6 @@ from starlette.routing import Route, WebSocketRoute
 
 from cli import imports as import_cli
 from cli import scoring as scoring_cli
-from cli.tenancy import UnknownTenant
 from db import migrations
 from db.database import Database, app_login_url, create_engine
 from db.embedded import start_embedded_postgres
@@ -192,20 +191,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     create.add_argument(
         "--tenant", help="the tenant (company) by name, created if missing; default: Default"
     )
-    train = commands.add_parser(
-        "train-scorer", help="fit the next version of a tenant's learned scorer"
-    )
-    train.add_argument("--tenant", required=True, help="the tenant (company) by name")
-    report = commands.add_parser(
-        "scorer-report", help="print how well each scorer foretold a tenant's outcomes"
-    )
-    report.add_argument("--tenant", required=True, help="the tenant (company) by name")
-    report.add_argument(
-        "--all-outcomes",
-        action="store_true",
-        help="judge on every outcome, not only the held-out split",
-    )
-    report.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    scoring_cli.add_parsers(commands)  # `train-scorer`, `scorer-report`
     import_cli.add_parser(commands)  # `import-leads FILE --tenant NAME ...`
     return parser.parse_args(argv)
 
@@ -232,32 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if arguments.command == import_cli.COMMAND:
         sys.exit(import_cli.run(arguments, settings, database_url))
-    if arguments.command in ("train-scorer", "scorer-report"):
-        print(_scoring_command(arguments, settings, database_url), flush=True)
-        return
+    if arguments.command in scoring_cli.COMMANDS:
+        sys.exit(scoring_cli.run(arguments, settings, database_url))
     serve(settings, database_url)
-
-
-def _scoring_command(arguments: argparse.Namespace, settings: Settings, database_url: str) -> str:
-    """`train-scorer` and `scorer-report`; a refusal (too few outcomes, no such tenant)
-    ends the process with status 1 and says why."""
-    try:
-        if arguments.command == "train-scorer":
-            return asyncio.run(scoring_cli.train(database_url, settings, arguments.tenant))
-        return asyncio.run(
-            scoring_cli.report(
-                database_url,
-                settings,
-                arguments.tenant,
-                held_out_only=not arguments.all_outcomes,
-                as_json=arguments.json,
-            )
-        )
-    except DomainError as refusal:
-        sys.exit(f"{arguments.command}: {refusal}")
-    except UnknownTenant as error:
-        print(f"{arguments.command}: {error}", file=sys.stderr)
-        sys.exit(2)
 
 
 def _database_url(settings: Settings) -> str:

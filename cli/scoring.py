@@ -4,15 +4,65 @@ scorer's training and the scorer report, for one tenant, from a terminal or a cr
 Both act for the named tenant as a request would (cli/tenancy.py).
 """
 
+import argparse
+import asyncio
 import json
+import sys
 from dataclasses import asdict
+from typing import Any
 
-from cli.tenancy import acting_for_tenant
+from cli.tenancy import UnknownTenant, acting_for_tenant
+from domain.errors import DomainError
 from services.scorer_report import ScorerQuality, scorer_report
 from services.scorer_training import train_scorer
 from settings import Settings
 
 CLI_ACTOR = "cli"
+TRAIN, REPORT = "train-scorer", "scorer-report"
+COMMANDS = (TRAIN, REPORT)
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def add_parsers(commands: Any) -> None:
+    """`train-scorer` and `scorer-report`, on server.py's argparse sub-parsers."""
+    train = commands.add_parser(TRAIN, help="fit the next version of a tenant's learned scorer")
+    train.add_argument("--tenant", required=True, help="the tenant (company) by name")
+    report = commands.add_parser(
+        REPORT, help="print how well each scorer foretold a tenant's outcomes"
+    )
+    report.add_argument("--tenant", required=True, help="the tenant (company) by name")
+    report.add_argument(
+        "--all-outcomes",
+        action="store_true",
+        help="judge on every outcome, not only the held-out split",
+    )
+    report.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run(arguments: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """Run the command; its exit status: 1 when refused (too few outcomes), 2 for a
+    usage error (no such tenant)."""
+    try:
+        if arguments.command == TRAIN:
+            printed = asyncio.run(train(database_url, settings, arguments.tenant))
+        else:
+            printed = asyncio.run(
+                report(
+                    database_url,
+                    settings,
+                    arguments.tenant,
+                    held_out_only=not arguments.all_outcomes,
+                    as_json=arguments.json,
+                )
+            )
+    except DomainError as refusal:
+        print(f"{arguments.command}: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except UnknownTenant as error:
+        print(f"{arguments.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(printed, flush=True)
+    return EXIT_OK
 
 
 async def train(database_url: str, settings: Settings, tenant: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.database import Database
 from db.queries import leads as lead_rows
 from db.queries import rescoring
+from db.queries import tenants as tenant_rows
 from db.tenancy import acting_for
 from domain.enums import MessageDirection
 from domain.errors import DomainError
@@ -102,7 +103,7 @@ async def queue_stale_leads(scoring: BackgroundScoring, *, now: datetime) -> int
     if scoring.stale_after is None:
         return 0
     async with scoring.owner.read() as conn:
-        tenant_ids = await rescoring.tenant_ids(conn)
+        tenant_ids = await tenant_rows.all_ids(conn)
     before = now - scoring.stale_after
     queued = 0
     for tenant_id in tenant_ids:

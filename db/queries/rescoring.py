@@ -77,9 +77,3 @@ async def queue_stale(
         QUEUE_STALE, {"tenant_id": tenant_id, "before": analyzed_before, "limit": limit}
     )
     return int(queued or 0)
-
-
-async def tenant_ids(conn: AsyncConnection) -> list[int]:
-    """Every tenant, for the owner's login (a tenant sees only itself)."""
-    rows = await conn.execute(text("SELECT id FROM tenants ORDER BY id"))
-    return [row.id for row in rows]

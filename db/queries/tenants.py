@@ -19,3 +19,11 @@ async def insert_tenant(conn: AsyncConnection, *, name: str) -> int:
         await conn.execute(insert(tenants).values(name=name).returning(tenants.c.id))
     ).scalar_one()
     return tenant_id
+
+
+async def all_ids(conn: AsyncConnection) -> list[int]:
+    """Every tenant's id, for the owner's login (a tenant sees only itself)."""
+    return [
+        int(tenant_id)
+        for tenant_id in await conn.scalars(select(tenants.c.id).order_by(tenants.c.id))
+    ]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from domain.enums import LeadSource, LeadStage
+from domain.lifecycle import days_since
 from domain.outcomes import WON_FROM_STAGE, OutcomeResult
 from services.ai import ScoringInput
 from services.imports.columns import ColumnMap, ImportField, header_key
@@ -79,7 +80,7 @@ class ImportedLead:
             message_count=self.message_count,
             has_business_domain=self.business_domain is not None,
             business_domain=self.business_domain,
-            days_since_created=max(0, (closed - self.created_at).days),
+            days_since_created=days_since(self.created_at, now=closed),
         )
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from cli import scoring
-from cli.tenancy import UnknownTenant
+from server import parse_arguments
 from settings import PROJECT_ROOT, Settings
 from tests.api.operations import analyze, change_stage, ok
 from tests.conftest import LEARNED_MIN_OUTCOMES, GraphQLClient
@@ -66,6 +66,10 @@ async def test_the_report_prints_a_table_or_json(
     assert len(recorded["calibration"]) == 5
 
 
-async def test_an_unknown_tenant_is_named_in_the_refusal(migrated: str, settings: Settings) -> None:
-    with pytest.raises(UnknownTenant, match="there is no tenant named 'Nobody Inc'"):
-        await scoring.report(migrated, settings, "Nobody Inc", held_out_only=True, as_json=False)
+async def test_an_unknown_tenant_is_a_usage_error_naming_it(
+    migrated: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = parse_arguments(["scorer-report", "--tenant", "Nobody Inc"])
+    status = await asyncio.to_thread(scoring.run, arguments, settings, migrated)
+    assert status == 2
+    assert "scorer-report: there is no tenant named 'Nobody Inc'" in capsys.readouterr().err
