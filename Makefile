@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint typecheck schema bench-fanout clean
+.PHONY: run test lint typecheck schema bench bench-fanout clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -27,6 +28,14 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[embedded,dev,bench]'
+	touch $(BENCH_STAMP)
+
+# The read benchmark (bench/reads.py): our server against the raw asyncpg floor, 1M leads.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.reads
 
 bench-fanout: $(STAMP)
 	$(BIN)/python -m bench.fanout

@@ -28,11 +28,14 @@ from db import migrations
 from db.database import Database, app_login_url, create_engine
 from db.embedded import start_embedded_postgres
 from db.models import DEFAULT_TENANT_ID
+from db.read_pool import ReadPool
 from domain.errors import DomainError
+from plans.runner import ReadPlans
 from realtime.listener import listener_dsn
 from realtime.live import LiveUpdates
 from resolvers.context import AppServices
 from schema.root import schema
+from services.caller_cache import CallerCache
 from services.demo_data import load_demo_data_if_empty
 from services.scorer_choice import ScorerSelection
 from services.tenants import DEMO_TENANT, tenant_named
@@ -44,24 +47,32 @@ from web.graceful_server import GracefulServer
 from web.graphql_http import GraphQLEndpoint
 from web.graphql_ws import GraphQLWebSocketEndpoint
 from web.rate_limit import RateLimiter
-from worker.runner import InProcessWorker, Worker
+from worker.runner import InProcessWorker, Worker, libpq_url
 
 log = logging.getLogger("crm")
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     """The app; `database_url` is the owner's, and requests run on the app's own login."""
+    app_login = settings.app_database_url or app_login_url(database_url)
     engine = create_engine(
-        settings.app_database_url or app_login_url(database_url),
+        app_login,
         pool_size=settings.db_pool_size,
         app_role=True,
         statement_timeout_ms=settings.statement_timeout_ms,
     )
     db = Database(engine)
+    reads = ReadPool(
+        libpq_url(app_login),
+        size=settings.db_pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+    callers = CallerCache(seconds=settings.auth_cache_seconds)
     live = LiveUpdates(
         db=db,
         settings=settings.realtime,
-        listener_dsn=listener_dsn(settings.app_database_url or app_login_url(database_url)),
+        listener_dsn=listener_dsn(app_login),
+        access=callers,  # the listener tells it of every change of access
     )
     services = AppServices(
         db=db,
@@ -69,6 +80,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         scorers=ScorerSelection(settings.ai, db),
         tokens=TokenVerifier(settings.jwt) if settings.jwt.enabled else None,
         live=live,
+        callers=callers,
     )
     limits = Limits(
         max_tokens=settings.max_query_tokens,
@@ -83,6 +95,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         services=services,
         documents=documents,
         limiter=_rate_limiter(settings),
+        plans=ReadPlans(schema._schema, reads) if settings.read_plans else None,
     )
     subscriptions = GraphQLWebSocketEndpoint(schema=schema, services=services, documents=documents)
 
@@ -99,12 +112,14 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         worker.start()
+        await reads.start()
         await live.start()
         yield
         await worker.stop()
         await subscriptions.shutdown()  # done already when served by GracefulServer
         await live.stop()
         await services.scorers.aclose()
+        await reads.close()
         await db.dispose()
 
     app = Starlette(

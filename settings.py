@@ -153,6 +153,9 @@ class Settings:
     rate_limit_per_minute: int = 600  # 0: off
     rate_limit_burst: int = 100
     statement_timeout_ms: int = 5000  # 0: off
+    # A checked credential is remembered this long per process (services/caller_cache.py); 0: off.
+    auth_cache_seconds: int = 60
+    read_plans: bool = True  # compiled reads of leads (plans/); off: the executor answers all
     cors_origins: tuple[str, ...] = ()
     ai: AISettings = field(default_factory=AISettings)
     jwt: JWTSettings = field(default_factory=JWTSettings)
@@ -268,6 +271,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_minute=reader.integer("CRM_RATE_LIMIT_PER_MINUTE", 600, low=0, high=10**6),
         rate_limit_burst=reader.integer("CRM_RATE_LIMIT_BURST", 100, low=1, high=10**6),
         statement_timeout_ms=reader.integer("CRM_STATEMENT_TIMEOUT_MS", 5000, low=0, high=600_000),
+        auth_cache_seconds=reader.integer("CRM_AUTH_CACHE_SECONDS", 60, low=0, high=3600),
+        read_plans=reader.boolean("CRM_READ_PLANS", True),
         cors_origins=reader.origins("CRM_CORS_ORIGINS"),
         ai=ai,
         jwt=jwt,

@@ -4,15 +4,24 @@
 
 A bare Starlette app on the same uvicorn stack, one asyncpg pool, one query per request,
 orjson. It answers the benchmark's read operations with exactly the JSON our GraphQL
-server gives for the same documents (LIST_QUERY, LEAD_QUERY), within one tenant, so the
-two are compared on equal work; `bench/reads.py` checks they agree before timing. It is
-the physical limit of Python on this work and the denominator of every ratio.
+server gives for the same documents (the *_QUERY constants below), within one tenant, so
+the two are compared on equal work; `bench/reads.py` checks they agree before timing. It
+is the physical limit of Python on this work and the denominator of every ratio.
+
+    GET /leads                      LIST_QUERY: the 50 newest
+    GET /leads?stage=qualified      STAGE_QUERY: the same, in one stage
+    GET /leads?search=TEXT          SEARCH_QUERY: the same, name/company/e-mail matching
+    GET /leads?after=CURSOR         DEEP_QUERY: the 50 after a cursor our API issued
+    GET /leads/{global id}          LEAD_QUERY
+    GET /pipeline                   PIPELINE_QUERY
 """
 
 import base64
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -23,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.enums import LeadStage, SaleStage
 from domain.global_ids import to_global_id
 
 # The GraphQL documents the floor stands in for.
@@ -31,8 +41,31 @@ _FIELDS = """
   latestAnalysis { score recommendation createdAt }
   sale { id stage amount currency }
 """
-LIST_QUERY = "query NewestLeads { leads(first: 50) { edges { node {" + _FIELDS + "} } } }"
+_EDGES = "edges { node {" + _FIELDS + "} }"
+LIST_QUERY = "query NewestLeads { leads(first: 50) { " + _EDGES + " } }"
 LEAD_QUERY = "query OneLead($id: ID!) { lead(id: $id) {" + _FIELDS + "} }"
+STAGE_QUERY = (
+    "query QualifiedLeads { leads(first: 50, filter: {stage: [QUALIFIED]}) { " + _EDGES + " } }"
+)
+SEARCH_QUERY = (
+    "query SearchLeads($search: String!) { leads(first: 50, filter: {search: $search}) { "
+    + _EDGES
+    + " } }"
+)
+DEEP_QUERY = (
+    "query DeepPage($after: String!) { leads(first: 50, after: $after) { "
+    + _EDGES
+    + " pageInfo { hasNextPage endCursor } } }"
+)
+PIPELINE_QUERY = """query Pipeline { pipeline {
+  leadsByStage { stage count } salesByStage { stage count }
+  transferRate averageLatestScore paidAmount
+} }"""
+
+PAGE = 50
+# The cursor of the default order (resolvers/pagination.py): base64 of JSON
+# [ordering, {"t": created_at}, id].
+NEWEST_ORDERING = "lead:created_at"
 
 _SELECT = """
 SELECT l.id, l.name, l.company, l.stage, l.source, l.business_domain, l.message_count,
@@ -42,8 +75,32 @@ SELECT l.id, l.name, l.company, l.stage, l.source, l.business_domain, l.message_
   LEFT JOIN lead_analyses AS a ON a.id = l.latest_analysis_id
   LEFT JOIN sales AS s ON s.lead_id = l.id
 """
-_NEWEST = _SELECT + " WHERE l.tenant_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT 50"
+_ORDER = " ORDER BY l.created_at DESC, l.id DESC LIMIT "
+_NEWEST = _SELECT + " WHERE l.tenant_id = $1" + _ORDER + str(PAGE)
+_IN_STAGE = _SELECT + " WHERE l.tenant_id = $1 AND l.stage = $2" + _ORDER + str(PAGE)
+# db/models.py SEARCH_TEXT, the expression the trigram index ix_leads_search holds.
+_MATCHING = (
+    _SELECT
+    + " WHERE l.tenant_id = $1"
+    + " AND (coalesce(l.name, '') || ' ' || coalesce(l.company, '') || ' ' ||"
+    + " coalesce(l.email, '')) ILIKE $2 ESCAPE '\\'"
+    + _ORDER
+    + str(PAGE)
+)
+# One row more than the page tells whether another page follows.
+_AFTER = (
+    _SELECT + " WHERE l.tenant_id = $1 AND (l.created_at, l.id) < ($2, $3)" + _ORDER + str(PAGE + 1)
+)
 _ONE = _SELECT + " WHERE l.tenant_id = $1 AND l.id = $2"
+_PIPELINE = """
+SELECT 'lead' AS kind, stage::text AS stage, count(*) AS count,
+       coalesce(sum(latest_score), 0.0) AS score_total, count(latest_score) AS scored,
+       NULL::numeric AS amount
+  FROM leads WHERE tenant_id = $1 GROUP BY stage
+UNION ALL
+SELECT 'sale', stage::text, count(*), NULL, NULL, coalesce(sum(amount), 0)
+  FROM sales WHERE tenant_id = $1 GROUP BY stage
+"""
 
 
 def node(row: asyncpg.Record) -> dict[str, Any]:
@@ -75,21 +132,91 @@ def node(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+def edges(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [{"node": node(row)} for row in rows]
+
+
+def search_pattern(term: str) -> str:
+    """The ILIKE pattern matching `term` anywhere, literally (escape character `\\`)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def newest_cursor(created_at: datetime, lead_id: int) -> str:
+    raw = orjson.dumps([NEWEST_ORDERING, {"t": created_at.isoformat()}, lead_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def newest_position(cursor: str) -> tuple[datetime, int]:
+    """(created_at, id) of a cursor of the default order."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    ordering, value, lead_id = orjson.loads(raw)
+    if ordering != NEWEST_ORDERING or not isinstance(lead_id, int):
+        raise ValueError("not a cursor of the default order")
+    return datetime.fromisoformat(value["t"]), lead_id
+
+
+def deep_page(rows: list[asyncpg.Record]) -> dict[str, Any]:
+    """A page after a cursor, with the pageInfo DEEP_QUERY selects."""
+    page = rows[:PAGE]
+    last = page[-1] if page else None
+    return {
+        "edges": edges(page),
+        "pageInfo": {
+            "hasNextPage": len(rows) > PAGE,
+            "endCursor": None if last is None else newest_cursor(last["created_at"], last["id"]),
+        },
+    }
+
+
+def pipeline(rows: list[asyncpg.Record]) -> dict[str, Any]:
+    """PIPELINE_QUERY's answer, computed as services/pipeline.py does."""
+    leads = {row["stage"]: row for row in rows if row["kind"] == "lead"}
+    sales = {row["stage"]: row for row in rows if row["kind"] == "sale"}
+    scored = sum(row["scored"] for row in leads.values())
+    score_total = sum(row["score_total"] for row in leads.values())
+    transferred, lost = (_count(leads, stage) for stage in (LeadStage.TRANSFERRED, LeadStage.LOST))
+    paid = sales.get(SaleStage.PAID.value)
+    return {
+        "leadsByStage": [{"stage": s.name, "count": _count(leads, s)} for s in LeadStage],
+        "salesByStage": [{"stage": s.name, "count": _count(sales, s)} for s in SaleStage],
+        "transferRate": transferred / (transferred + lost) if transferred + lost else None,
+        "averageLatestScore": score_total / scored if scored else None,
+        "paidAmount": str(Decimal(paid["amount"] if paid else 0).quantize(Decimal("0.01"))),
+    }
+
+
+def _count(rows: dict[str, asyncpg.Record], stage: LeadStage | SaleStage) -> int:
+    row = rows.get(stage.value)
+    return 0 if row is None else int(row["count"])
+
+
 def create_floor_app(database_url: str, tenant_id: int) -> Starlette:
-    """GET /leads (the 50 newest) and GET /leads/{global id}; `database_url` is libpq's
-    (postgresql://...)."""
+    """The routes listed at the top; `database_url` is libpq's (postgresql://...)."""
     pool: asyncpg.Pool | None = None
 
-    async def newest(_request: Request) -> Response:
+    async def listed(request: Request) -> Response:
         assert pool is not None
-        rows = await pool.fetch(_NEWEST, tenant_id)
-        edges = [{"node": node(row)} for row in rows]
-        return _json({"data": {"leads": {"edges": edges}}})
+        given = request.query_params
+        if "after" in given:
+            after = newest_position(given["after"])
+            return _data("leads", deep_page(await pool.fetch(_AFTER, tenant_id, *after)))
+        if "stage" in given:
+            rows = await pool.fetch(_IN_STAGE, tenant_id, given["stage"])
+        elif "search" in given:
+            rows = await pool.fetch(_MATCHING, tenant_id, search_pattern(given["search"]))
+        else:
+            rows = await pool.fetch(_NEWEST, tenant_id)
+        return _data("leads", {"edges": edges(rows)})
 
     async def one(request: Request) -> Response:
         assert pool is not None
         row = await pool.fetchrow(_ONE, tenant_id, _database_id(request.path_params["id"]))
-        return _json({"data": {"lead": None if row is None else node(row)}})
+        return _data("lead", None if row is None else node(row))
+
+    async def figures(_request: Request) -> Response:
+        assert pool is not None
+        return _data("pipeline", pipeline(await pool.fetch(_PIPELINE, tenant_id)))
 
     async def healthz(_request: Request) -> Response:
         return Response("ok")
@@ -97,18 +224,27 @@ def create_floor_app(database_url: str, tenant_id: int) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(database_url, min_size=2, max_size=10)
+        pool = await asyncpg.create_pool(
+            database_url, min_size=2, max_size=10, reset=_nothing_to_reset
+        )
         yield
         await pool.close()
 
     return Starlette(
         routes=[
-            Route("/leads", newest),
+            Route("/leads", listed),
             Route("/leads/{id}", one),
+            Route("/pipeline", figures),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,
     )
+
+
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """The floor's connections only ever run one read in autocommit: no session state to
+    undo, so a connection goes back to the pool without asyncpg's reset query (a round
+    trip: the floor is one query per request and nothing else)."""
 
 
 def _database_id(global_id: str) -> int:
@@ -121,8 +257,8 @@ def _database_id(global_id: str) -> int:
         return 0
 
 
-def _json(body: dict[str, Any]) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
+def _data(field: str, value: Any) -> Response:
+    return Response(orjson.dumps({"data": {field: value}}), media_type="application/json")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Double,
@@ -114,6 +115,14 @@ class Lead(Base):
         BigInteger, ForeignKey("lead_analyses.id", use_alter=True)
     )
     latest_score: Mapped[float | None] = mapped_column(Double)
+    # The score order's key and the domain filter's, as columns: under Row Level Security
+    # only conditions on plain columns can use an index (migration 0018).
+    score_key: Mapped[float] = mapped_column(
+        Double, Computed("coalesce(latest_score, -1)", persisted=True)
+    )
+    domain_key: Mapped[str | None] = mapped_column(
+        String(100), Computed("lower(business_domain)", persisted=True)
+    )
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
@@ -133,15 +142,10 @@ class Lead(Base):
         Index("ix_leads_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_leads_tenant_updated", "tenant_id", "updated_at", "id"),
         Index("ix_leads_tenant_message_count", "tenant_id", "message_count", "id"),
-        Index(
-            "ix_leads_tenant_score",
-            "tenant_id",
-            text("coalesce(latest_score, -1)"),
-            "id",
-        ),
+        Index("ix_leads_tenant_score", "tenant_id", "score_key", "id"),
         Index("ix_leads_tenant_stage_created", "tenant_id", "stage", "created_at", "id"),
         Index("ix_leads_tenant_source_created", "tenant_id", "source", "created_at", "id"),
-        Index("ix_leads_tenant_domain", "tenant_id", text("lower(business_domain)")),
+        Index("ix_leads_tenant_domain", "tenant_id", "domain_key"),
         # Trigram search within one tenant; btree_gin lets tenant_id join the GIN index.
         Index(
             "ix_leads_search",

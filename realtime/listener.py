@@ -8,13 +8,18 @@ fails) it reconnects with a growing back-off, and first replays every followed t
 journal from the newest event it published: nothing is lost and nothing repeats. After
 each replay the pipeline figures of every tenant followed for them are sent again, since
 whatever changed meanwhile may have moved them.
+
+The same connection listens on `crm_access` (migration 0016): a changed key or user sends
+its tenant's id there, and the listener tells the access watcher (the cache of callers)
+at once. The watcher also hears when the connection is up and when it is lost, since
+while nobody listens a change could pass unannounced.
 """
 
 import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import make_url
@@ -29,10 +34,21 @@ from realtime.hub import Hub
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "crm-listener"
+ACCESS_CHANNEL = "crm_access"
 _REPLAY_PAGE = 500
 _MAX_RETRY_SECONDS = 10.0
 
 Published = Callable[[int, list[EventRecord]], None]
+
+
+class AccessWatcher(Protocol):
+    """Whoever must hear of changes to access, and whether it can trust to hear of them."""
+
+    def listening(self) -> None: ...
+
+    def deaf(self) -> None: ...
+
+    def access_changed(self, tenant_id: int) -> None: ...
 
 
 class ReconnectHold:
@@ -71,6 +87,7 @@ class EventListener:
         hub: Hub,
         published: Published,
         replayed: Callable[[], None],
+        access: AccessWatcher,
         retry_seconds: float,
         keepalive_seconds: float,
     ) -> None:
@@ -79,6 +96,7 @@ class EventListener:
         self._hub = hub
         self._published = published
         self._replayed = replayed
+        self._access = access
         self._retry = retry_seconds
         self._keepalive = keepalive_seconds
         self._pending: list[tuple[int, int]] = []
@@ -121,6 +139,7 @@ class EventListener:
                     log.exception("event listener failed; reconnecting")
                 finally:
                     self.connected.clear()
+                    self._access.deaf()
                     conn.terminate()
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_SECONDS)
@@ -136,10 +155,12 @@ class EventListener:
         try:
             conn.add_termination_listener(self._on_termination)
             await conn.add_listener(EVENTS_CHANNEL, self._on_notification)
+            await conn.add_listener(ACCESS_CHANNEL, self._on_access_change)
         except BaseException:
             conn.terminate()
             raise
         self.connections += 1
+        self._access.listening()
         return conn
 
     async def _follow(self, conn: Any) -> None:
@@ -216,7 +237,14 @@ class EventListener:
         self._pending.append((int(tenant), int(event)))
         self._wake.set()
 
+    def _on_access_change(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if not (payload.isascii() and payload.isdigit()):
+            log.warning("ignoring a malformed %s notification: %r", ACCESS_CHANNEL, payload)
+            return
+        self._access.access_changed(int(payload))
+
     def _on_termination(self, conn: Any) -> None:
         if conn is self._conn:  # not a late word from a connection already replaced
+            self._access.deaf()
             self._lost = True
             self._wake.set()

@@ -1,7 +1,8 @@
 """Live updates of one server process: the hub, the event listener and the figures ticker.
 
-Built once in `create_app`; the app's lifespan starts it and stops it. Subscriptions
-open mailboxes through it.
+Built once in `create_app`; the app's lifespan starts it and stops it, so the listener
+runs in every served process, followed or not: it also keeps the cache of callers honest
+(`access`). Subscriptions open mailboxes through it.
 """
 
 import asyncio
@@ -14,14 +15,21 @@ from db.records import EventRecord
 from db.tenancy import acting_for
 from realtime.figures import PipelineTicker, figures_from
 from realtime.hub import EventFilter, Hub, Mailbox
-from realtime.listener import EventListener
+from realtime.listener import AccessWatcher, EventListener
 from settings import RealtimeSettings
 
 _PAGE = 500
 
 
 class LiveUpdates:
-    def __init__(self, *, db: Database, settings: RealtimeSettings, listener_dsn: str) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: RealtimeSettings,
+        listener_dsn: str,
+        access: AccessWatcher,
+    ) -> None:
         self._db = db
         self._queue_size = settings.queue_size
         self.hub = Hub(queue_size=settings.queue_size)
@@ -36,6 +44,7 @@ class LiveUpdates:
             hub=self.hub,
             published=self.figures.changed,
             replayed=self.figures.refresh_all,
+            access=access,
             retry_seconds=settings.listener_retry_seconds,
             keepalive_seconds=settings.listener_keepalive_seconds,
         )

@@ -101,6 +101,7 @@ async def update_user_role(info: Info, data: inputs.UpdateUserRoleInput) -> User
         scope=info.context.scope,
         user_id=input_id(data.user_id, "User", "userId"),
         role=data.role,
+        callers=info.context.app.callers,
     )
     return UserPayload(user=user)
 
@@ -111,6 +112,7 @@ async def deactivate_user(info: Info, data: inputs.DeactivateUserInput) -> UserP
         db=info.context.app.db,
         scope=info.context.scope,
         user_id=input_id(data.user_id, "User", "userId"),
+        callers=info.context.app.callers,
     )
     return UserPayload(user=user)
 
@@ -134,5 +136,6 @@ async def revoke_api_key(info: Info, data: inputs.RevokeApiKeyInput) -> ApiKeyPa
         db=info.context.app.db,
         scope=info.context.scope,
         key_id=input_id(data.api_key_id, "ApiKey", "apiKeyId"),
+        callers=info.context.app.callers,
     )
     return ApiKeyPayload(api_key=key)

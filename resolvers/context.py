@@ -9,6 +9,7 @@ from strawberry.types import Info as StrawberryInfo
 from db.database import Database
 from realtime.live import LiveUpdates
 from resolvers.loaders import Loaders
+from services.caller_cache import CallerCache
 from services.scope import Scope
 from services.scorer_choice import ScorerSelection
 from services.tokens import TokenVerifier
@@ -24,6 +25,9 @@ class AppServices:
     scorers: ScorerSelection
     tokens: TokenVerifier | None = None  # None unless JWT sign-in is configured
     live: LiveUpdates | None = None  # None: no subscriptions served (e.g. CLI commands)
+    # Checked credentials, trusted only while `live`'s listener hears every change of access;
+    # without one it never answers.
+    callers: CallerCache = field(default_factory=lambda: CallerCache(seconds=0))
 
     @property
     def analysis_cache_ttl(self) -> timedelta:

@@ -34,7 +34,7 @@ from resolvers.pagination import (
 from schema import inputs
 from services import transfer
 
-_SORT_TYPES: dict[LeadOrderField, type] = {
+SORT_TYPES: dict[LeadOrderField, type] = {
     LeadOrderField.CREATED_AT: datetime,
     LeadOrderField.UPDATED_AT: datetime,
     LeadOrderField.SCORE: float,
@@ -75,28 +75,26 @@ async def leads(
 ) -> Connection[LeadRecord]:
     field = (order or inputs.LeadOrder()).field
     descending = (order or inputs.LeadOrder()).direction is OrderDirection.DESC
-    lead_filter = _lead_filter(where or inputs.LeadFilter())
+    conditions = lead_filter(where or inputs.LeadFilter())
     tenant_id = info.context.scope.tenant_id
     return await list_connection(
         info.context.app.db,
         ordering=f"lead:{field.value}",
-        sort_type=_SORT_TYPES[field],
+        sort_type=SORT_TYPES[field],
         args=page,
         fetch_page=functools.partial(
             lead_rows.list_page,
             tenant_id=tenant_id,
-            lead_filter=lead_filter,
+            lead_filter=conditions,
             order=field,
             descending=descending,
         ),
-        fetch_count=functools.partial(
-            lead_rows.count, tenant_id=tenant_id, lead_filter=lead_filter
-        ),
+        fetch_count=functools.partial(lead_rows.count, tenant_id=tenant_id, lead_filter=conditions),
         sort_value=lambda row: lead_rows.sort_value(row, field),
     )
 
 
-def _lead_filter(where: inputs.LeadFilter) -> lead_rows.LeadFilter:
+def lead_filter(where: inputs.LeadFilter) -> lead_rows.LeadFilter:
     """Check the filter's free-text parts; the database would reject some of them."""
     for name, text in (("search", where.search), ("businessDomain", where.business_domain)):
         if text is not None and (len(text) > 200 or "\x00" in text):

@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from db.database import Database
 from db.queries import access
 from db.records import ApiKeyRecord
+from db.tenancy import acting_for
 from domain.access import Role
 from domain.errors import DomainError, ErrorCode, not_found
 from services import audit
 from services.audit import Action, Entity
+from services.caller_cache import CallerCache
 from services.scope import Scope
 from services.validation import Checks, field_path
 
@@ -61,6 +63,18 @@ async def authenticate(*, db: Database, token: str) -> Scope | None:
         api_key_id=found.api_key_id,
         api_key_prefix=match.group(1),
     )
+
+
+async def expires_at(*, db: Database, scope: Scope) -> datetime | None:
+    """When the key the caller was authenticated with expires (None: never). Asked only to
+    know how long the caller may be remembered; a key gone since has no time left."""
+    assert scope.api_key_id is not None, "the caller came with an API key"
+    with acting_for(scope.tenant_id):
+        async with db.read() as conn:
+            found = await access.get_api_keys(
+                conn, tenant_id=scope.tenant_id, key_ids=[scope.api_key_id]
+            )
+    return found[0].expires_at if found else datetime.now(UTC)
 
 
 async def issue_key(
@@ -124,9 +138,12 @@ async def issue_key(
     return IssuedKey(key=key, secret=secret)
 
 
-async def revoke_key(*, db: Database, scope: Scope, key_id: int) -> ApiKeyRecord:
-    """Revoke a key of the caller's tenant; it stops working at once. Revoking it again
-    changes nothing (and logs nothing)."""
+async def revoke_key(
+    *, db: Database, scope: Scope, key_id: int, callers: CallerCache | None = None
+) -> ApiKeyRecord:
+    """Revoke a key of the caller's tenant; it stops working at once: `callers`, this
+    process's cache, forgets it before this returns, other processes on the notification.
+    Revoking it again changes nothing (and logs nothing)."""
     async with db.transaction() as conn:
         found = await access.get_api_keys(
             conn, tenant_id=scope.tenant_id, key_ids=[key_id], for_update=True
@@ -144,4 +161,6 @@ async def revoke_key(*, db: Database, scope: Scope, key_id: int) -> ApiKeyRecord
             before=audit.api_key_fields(found[0]),
             after=audit.api_key_fields(key),
         )
+    if callers is not None:
+        callers.access_changed(scope.tenant_id)
     return key

@@ -8,6 +8,7 @@ so an admin here decides what a signed-in person may do.
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -90,3 +91,13 @@ async def authenticate(*, db: Database, verifier: TokenVerifier, token: str) -> 
     if user is None or not user.active:
         return None
     return Scope(tenant_id=user.tenant_id, actor=user.email, user_id=user.id, role=user.role)
+
+
+def expires_at(token: str) -> datetime:
+    """The `exp` of a token `authenticate` accepted a moment ago (its signature checked
+    then): how long its caller may be remembered, never whether it is let in."""
+    unverified: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    try:
+        return datetime.fromtimestamp(unverified["exp"], UTC)
+    except (OverflowError, OSError, ValueError):  # years away: past any cache lifetime
+        return datetime.max.replace(tzinfo=UTC)

@@ -10,6 +10,7 @@ from domain.errors import DomainError, ErrorCode, not_found
 from services import audit
 from services.api_keys import issue_key
 from services.audit import Action, Entity
+from services.caller_cache import CallerCache
 from services.scope import Scope
 from services.validation import Checks, field_path
 
@@ -46,16 +47,23 @@ async def create_user(
     return user
 
 
-async def update_user_role(*, db: Database, scope: Scope, user_id: int, role: Role) -> UserRecord:
-    """Change a user's role; nobody changes their own (an admin cannot lock themselves out)."""
+async def update_user_role(
+    *, db: Database, scope: Scope, user_id: int, role: Role, callers: CallerCache | None = None
+) -> UserRecord:
+    """Change a user's role; nobody changes their own (an admin cannot lock themselves out).
+    Their keys act with the new role at once (see `_update` for `callers`)."""
     _refuse_self(scope, user_id, "change your own role")
-    return await _update(db, scope, Action.USER_ROLE_CHANGED, user_id, {"role": role})
+    changes: dict[str, object] = {"role": role}
+    return await _update(db, scope, Action.USER_ROLE_CHANGED, user_id, changes, callers)
 
 
-async def deactivate_user(*, db: Database, scope: Scope, user_id: int) -> UserRecord:
+async def deactivate_user(
+    *, db: Database, scope: Scope, user_id: int, callers: CallerCache | None = None
+) -> UserRecord:
     """A deactivated user's keys stop working at once; the user and history stay."""
     _refuse_self(scope, user_id, "deactivate yourself")
-    return await _update(db, scope, Action.USER_DEACTIVATED, user_id, {"active": False})
+    changes: dict[str, object] = {"active": False}
+    return await _update(db, scope, Action.USER_DEACTIVATED, user_id, changes, callers)
 
 
 def _refuse_self(scope: Scope, user_id: int, what: str) -> None:
@@ -66,8 +74,15 @@ def _refuse_self(scope: Scope, user_id: int, what: str) -> None:
 
 
 async def _update(
-    db: Database, scope: Scope, action: Action, user_id: int, values: dict[str, object]
+    db: Database,
+    scope: Scope,
+    action: Action,
+    user_id: int,
+    values: dict[str, object],
+    callers: CallerCache | None,
 ) -> UserRecord:
+    """Change a user. `callers`, this process's cache of callers, forgets the tenant's
+    before this returns; other processes forget on the notification (migration 0016)."""
     async with db.transaction() as conn:
         user = await access.get_user(
             conn, tenant_id=scope.tenant_id, user_id=user_id, for_update=True
@@ -79,6 +94,8 @@ async def _update(
         )
         assert updated is not None, "the user is locked by this transaction"
         await _audit(conn, scope, action, user, updated)
+    if callers is not None:
+        callers.access_changed(scope.tenant_id)
     return updated
 
 

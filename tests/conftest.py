@@ -79,6 +79,10 @@ def settings() -> Settings:
                 "CRM_RUN_WORKER": "off",  # tests run their own workers
                 # The fewest closed leads allowed: learned-scorer tests need little history.
                 "CRM_AI_LEARNED_MIN_OUTCOMES": str(LEARNED_MIN_OUTCOMES),
+                # Every request checks its credential: tests change keys and users from
+                # outside the server and count statements per request. The cache of
+                # callers has its own tests (tests/api/test_caller_cache.py).
+                "CRM_AUTH_CACHE_SECONDS": "0",
             }
         ),
         database_url=None,

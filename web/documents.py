@@ -3,7 +3,8 @@
 Parse and validation results are cached by the query string, so a client that repeats
 an operation (every SPA does) pays for neither again. Limits are checked here too:
 tokens while parsing, introspection (when it is off) during validation, then depth,
-aliases and cost (web/cost.py). A cost that depends on variable page sizes is kept as a
+aliases and cost (web/cost.py), and the read plan of each query operation that can have
+one (plans/) is compiled. A cost that depends on variable page sizes is kept as a
 formula and finished per request. Every error a document can have is a request error
 the client must fix, so each carries `extensions.code` BAD_REQUEST like the transport's
 own.
@@ -32,6 +33,7 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from plans.compiler import ReadPlan, compile_plans
 from web.cost import Cost, operation_costs
 
 BAD_REQUEST = "BAD_REQUEST"
@@ -53,6 +55,7 @@ class PreparedDocument:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
     costs: Mapping[str | None, Cost] = field(default_factory=dict)
+    plans: Mapping[str | None, ReadPlan] = field(default_factory=dict)
 
     def operation_type(self, operation_name: str | None) -> OperationType | None:
         """The type of the operation that would run; None when there is no such operation."""
@@ -144,7 +147,7 @@ class DocumentCache:
             errors = _cost_errors(document, costs, self._limits.max_cost)
         if errors:
             return PreparedDocument(None, tuple(as_bad_request(error) for error in errors))
-        return PreparedDocument(document, (), costs)
+        return PreparedDocument(document, (), costs, compile_plans(self._schema, document))
 
 
 def as_bad_request(error: GraphQLError) -> GraphQLError:

@@ -42,6 +42,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from db.tenancy import acting_for
 from domain.access import allows
+from plans.runner import ReadPlans
 from resolvers.context import AppServices, Context
 from schema.permissions import root_permissions
 from services.scope import Scope
@@ -66,8 +67,10 @@ class GraphQLEndpoint:
         services: AppServices,
         documents: DocumentCache,
         limiter: RateLimiter | None = None,
+        plans: ReadPlans | None = None,
     ) -> None:
         self._schema = schema
+        self._plans = plans
         self._mutation_permissions = root_permissions(schema, "Mutation")
         self._services = services
         self._documents = documents
@@ -143,6 +146,9 @@ class GraphQLEndpoint:
             refused = self._refused_mutations(prepared, params.operation_name, scope)
             if refused:
                 return _result(None, refused, media_type)
+        planned = await self._planned(prepared, params, scope)
+        if planned is not None:
+            return _result(planned, None, media_type)
         context = Context(
             app=self._services,
             scope=dataclasses.replace(scope, request_id=request_id),
@@ -153,6 +159,15 @@ class GraphQLEndpoint:
         if result.data is None and _is_request_error(result):
             return _request_errors([as_bad_request(e) for e in result.errors or ()], media_type)
         return _result(result.data, masked(result.errors or [], request_id) or None, media_type)
+
+    async def _planned(
+        self, prepared: PreparedDocument, params: GraphQLParams, scope: Scope
+    ) -> dict[str, Any] | None:
+        """The data of a read its plan answers (plans/), or None: the executor runs."""
+        plan = prepared.plans.get(params.operation_name)
+        if plan is None or self._plans is None:
+            return None
+        return await self._plans.answer(plan, params.variables, scope)
 
     def _refused_mutations(
         self, prepared: PreparedDocument, operation_name: str | None, scope: Scope

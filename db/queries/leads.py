@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.keyset import Page, PageRequest, paginate, to_page
-from db.models import SEARCH_TEXT, Lead, table
+from db.models import Lead, table
 from db.records import LeadRecord, columns_of
 from domain.enums import LeadOrderField, LeadSource, LeadStage
 
@@ -20,7 +20,7 @@ _COLUMNS = columns_of(LeadRecord, leads)
 SORT_EXPRESSIONS: dict[LeadOrderField, ColumnElement[Any]] = {
     LeadOrderField.CREATED_AT: leads.c.created_at,
     LeadOrderField.UPDATED_AT: leads.c.updated_at,
-    LeadOrderField.SCORE: func.coalesce(leads.c.latest_score, -1.0),
+    LeadOrderField.SCORE: leads.c.score_key,
     LeadOrderField.MESSAGE_COUNT: leads.c.message_count,
 }
 
@@ -131,7 +131,7 @@ def _filtered(tenant_id: int, lead_filter: LeadFilter) -> Select[Any]:
     if f.sources is not None:
         stmt = stmt.where(leads.c.source.in_(f.sources))
     if f.business_domain is not None:
-        stmt = stmt.where(func.lower(leads.c.business_domain) == f.business_domain.lower())
+        stmt = stmt.where(leads.c.domain_key == f.business_domain.lower())
     if f.has_business_domain is not None:
         has_domain = leads.c.business_domain.is_not(None)
         stmt = stmt.where(has_domain if f.has_business_domain else ~has_domain)
@@ -158,10 +158,15 @@ def _score_conditions(low: float | None, high: float | None) -> list[ColumnEleme
 
 
 def _search_condition(term: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match on the very expression ix_leads_search indexes."""
+    """Case-insensitive substring match of name, company and e-mail: the ids that
+    crm_leads_matching finds through ix_leads_search (migration 0017 says why)."""
+    return leads.c.id.in_(select(func.crm_leads_matching(search_pattern(term))))
+
+
+def search_pattern(term: str) -> str:
+    """The ILIKE pattern (escape character `\\`) matching `term` anywhere, literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    haystack = literal_column(f"({SEARCH_TEXT})", type_=String)
-    return haystack.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
 
 
 def page_statement(

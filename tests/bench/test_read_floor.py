@@ -8,8 +8,18 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.agreement import same_data
 from bench.dataset import Dataset, ensure_dataset
-from bench.read_floor import LEAD_QUERY, LIST_QUERY, create_floor_app
+from bench.operations import SEARCH_TERM, deep_position, read_operations
+from bench.read_floor import (
+    DEEP_QUERY,
+    LEAD_QUERY,
+    LIST_QUERY,
+    PIPELINE_QUERY,
+    SEARCH_QUERY,
+    STAGE_QUERY,
+    create_floor_app,
+)
 from settings import Settings
 from tests.conftest import LiveServer, bearer, loopback_socket, start_server
 from tests.databases import throwaway_database
@@ -84,3 +94,75 @@ async def test_the_floor_looks_one_lead_up_exactly_as_graphql_does(
         ours = await _graphql(graphql, LEAD_QUERY, id=lead_id)
         floor = (await raw.get(f"/leads/{lead_id}")).json()
         assert floor == ours
+
+
+async def test_the_floor_filters_by_stage_exactly_as_graphql_does(
+    servers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    graphql, raw = servers
+    ours = await _graphql(graphql, STAGE_QUERY)
+    floor = (await raw.get("/leads", params={"stage": "qualified"})).json()
+    assert floor == ours
+    stages = {edge["node"]["stage"] for edge in ours["data"]["leads"]["edges"]}
+    assert stages == {"QUALIFIED"}
+    assert len(ours["data"]["leads"]["edges"]) == 50
+
+
+async def test_the_floor_searches_exactly_as_graphql_does(
+    servers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    graphql, raw = servers
+    for term in (SEARCH_TERM, "LEAD 1", "example.com", "50%_\\"):
+        ours = await _graphql(graphql, SEARCH_QUERY, search=term)
+        floor = (await raw.get("/leads", params={"search": term})).json()
+        assert floor == ours, term
+    # the benchmark's own term finds something at this size too
+    found = await _graphql(graphql, SEARCH_QUERY, search=SEARCH_TERM)
+    assert found["data"]["leads"]["edges"]
+
+
+async def test_the_deep_page_cursor_is_the_one_our_api_gives_at_that_lead(
+    dataset: Dataset, servers: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    graphql, _ = servers
+    # given the operations built for this data set
+    operations = await read_operations(dataset)
+    # when our API pages from the first lead to the deep page's position
+    cursor, passed = None, 0
+    while passed < deep_position(LEADS):
+        size = min(100, deep_position(LEADS) - passed)
+        page = await _graphql(graphql, _CURSORS, first=size, after=cursor)
+        cursor, passed = page["data"]["leads"]["pageInfo"]["endCursor"], passed + size
+    # then its cursor there is the one the benchmark starts the deep page after
+    assert operations["deep"].requests[0].variables == {"after": cursor}
+
+
+async def test_the_floor_pages_after_a_cursor_exactly_as_graphql_does(
+    dataset: Dataset, servers: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    graphql, raw = servers
+    first = await _graphql(graphql, _CURSORS, first=100, after=None)
+    middle = first["data"]["leads"]["pageInfo"]["endCursor"]
+    deep = (await read_operations(dataset))["deep"].requests[0].variables["after"]
+    for cursor, more_follow in ((middle, True), (deep, False)):
+        ours = await _graphql(graphql, DEEP_QUERY, after=cursor)
+        floor = (await raw.get("/leads", params={"after": cursor})).json()
+        assert floor == ours
+        assert ours["data"]["leads"]["pageInfo"]["hasNextPage"] is more_follow
+
+
+async def test_the_floor_sums_up_the_pipeline_as_graphql_does(
+    servers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    graphql, raw = servers
+    ours = await _graphql(graphql, PIPELINE_QUERY)
+    floor = (await raw.get("/pipeline")).json()
+    assert same_data(ours, floor)
+    figures = ours["data"]["pipeline"]
+    assert sum(stage["count"] for stage in figures["leadsByStage"]) == LEADS
+    assert figures["paidAmount"] != "0.00"
+
+
+_CURSORS = """query Cursors($first: Int!, $after: String) {
+  leads(first: $first, after: $after) { pageInfo { endCursor } }
+}"""

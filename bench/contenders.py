@@ -1,0 +1,104 @@
+"""The two contenders of the read benchmark, each a process of its own: our server with
+its real configuration, and the floor (bench/read_floor.py). Plus the tenant our
+server's mutations write into, so the data set being read keeps exactly its leads.
+"""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlalchemy import delete, text
+
+from bench.service import Floor, Service, running_service
+from db.database import Database, create_engine
+from db.models import Base
+from services.tenants import tenant_named
+from services.users import admin_key
+from settings import PROJECT_ROOT
+from worker.runner import libpq_url
+
+WRITES_TENANT = "Bench writes"
+WRITES_ADMIN = "bench-writes@crm.localhost"
+
+# Auth, Row Level Security and the query limits as configured by default. The rate
+# limiter stays on so its code runs, at the highest rate the settings allow (a minute's
+# million is some 16,000 a second, out of reach here). No worker: nothing in the
+# benchmark needs one, and it would add its own queries to the counts.
+OUR_SETTINGS = {
+    "CRM_RATE_LIMIT_PER_MINUTE": "1000000",
+    "CRM_RUN_WORKER": "off",
+    "CRM_DEMO_DATA": "false",
+}
+
+
+@contextmanager
+def running_ours(database_url: str) -> Iterator[Service]:
+    """`python -m server` on the data set's database (the owner's URL)."""
+    with running_service(database_url, **OUR_SETTINGS) as service:
+        yield service
+
+
+@contextmanager
+def running_read_floor(database_url: str, tenant_id: int) -> Iterator[Floor]:
+    """bench/read_floor.py in a process of its own, on the owner's `database_url`."""
+    port = _free_port()
+    command = [sys.executable, "-m", "bench.read_floor", str(port)]
+    process = subprocess.Popen(  # noqa: S603 - our own module, a port, a URL, a number
+        [*command, libpq_url(database_url), str(tenant_id)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=sys.stderr,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _until_healthy(url, process)
+        yield Floor(url=url, pid=process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    with httpx.Client(trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("the floor exited during start-up")
+            try:
+                if client.get(f"{url}/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError("the floor did not answer in 60 s")
+
+
+async def writes_key(database_url: str) -> str:
+    """An admin key of the writes tenant, emptied first: the mutation mix works there,
+    and what earlier runs made there does not pile up."""
+    engine = create_engine(database_url, pool_size=1)
+    db = Database(engine)
+    try:
+        tenant_id = await tenant_named(db=db, name=WRITES_TENANT)
+        async with db.transaction() as conn:
+            await conn.execute(
+                text("UPDATE leads SET latest_analysis_id = NULL WHERE tenant_id = :t"),
+                {"t": tenant_id},
+            )
+            for table in reversed(Base.metadata.sorted_tables):
+                if "tenant_id" in table.c:
+                    await conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
+        return await admin_key(db=db, tenant_id=tenant_id, email=WRITES_ADMIN)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,61 @@
+"""Answering a request from its plan, or handing it back to the executor.
+
+A plan answers only what it answers exactly as the executor would: a caller whose role
+may read, variables that coerce, arguments the resolvers would accept. Anything else,
+and any failure on the way (a refused statement, a lost connection), returns None and
+the request runs through the executor, which gives the usual errors. Reads only, so
+running it twice changes nothing.
+"""
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import GraphQLSchema
+from graphql.execution.values import get_variable_values
+
+from db.read_pool import ReadPool
+from domain.access import Permission, allows
+from plans.compiler import ReadPlan
+from plans.selection import Unplannable
+from services.scope import Scope
+
+log = logging.getLogger(__name__)
+
+
+class ReadPlans:
+    def __init__(self, schema: GraphQLSchema, pool: ReadPool) -> None:
+        self._schema = schema
+        self._pool = pool
+
+    async def answer(
+        self, plan: ReadPlan, variables: Mapping[str, Any] | None, scope: Scope
+    ) -> dict[str, Any] | None:
+        """The response's `data`, or None: let the executor answer."""
+        if scope.role is None or not allows(scope.role, Permission.READ):
+            return None
+        coerced = get_variable_values(
+            self._schema, plan.operation.variable_definitions or (), dict(variables or {})
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            statements = [root.statement(scope.tenant_id, coerced) for root in plan.roots]
+        except Unplannable:
+            return None
+        now = datetime.now(UTC)
+        data: dict[str, Any] = {}
+        try:
+            async with self._pool.acting_for(scope.tenant_id) as conn:
+                for root, statement in zip(plan.roots, statements, strict=True):
+                    rows = (
+                        []
+                        if statement.sql is None
+                        else await conn.fetch(statement.sql, *statement.parameters)
+                    )
+                    data[root.key] = root.shape(rows, statement, now)
+        except Exception:
+            log.warning("a planned read failed; the executor answers instead", exc_info=True)
+            return None
+        return data
