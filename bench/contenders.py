@@ -3,17 +3,14 @@ its real configuration, and the floor (bench/read_floor.py). Plus the tenant our
 server's mutations write into, so the data set being read keeps exactly its leads.
 """
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
 from sqlalchemy import delete, text
 
-from bench.service import Floor, Service, running_service
+from bench.service import Floor, Service, free_port, running_service, until_healthy
 from db.database import Database, create_engine
 from db.models import Base
 from services.tenants import tenant_named
@@ -45,7 +42,7 @@ def running_ours(database_url: str) -> Iterator[Service]:
 @contextmanager
 def running_read_floor(database_url: str, tenant_id: int) -> Iterator[Floor]:
     """bench/read_floor.py in a process of its own, on the owner's `database_url`."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "bench.read_floor", str(port)]
     process = subprocess.Popen(  # noqa: S603 - our own module, a port, a URL, a number
         [*command, libpq_url(database_url), str(tenant_id)],
@@ -55,33 +52,11 @@ def running_read_floor(database_url: str, tenant_id: int) -> Iterator[Floor]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _until_healthy(url, process)
+        until_healthy(url, process)
         yield Floor(url=url, pid=process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    with httpx.Client(trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError("the floor exited during start-up")
-            try:
-                if client.get(f"{url}/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError("the floor did not answer in 60 s")
 
 
 async def writes_key(database_url: str) -> str:

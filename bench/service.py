@@ -106,7 +106,7 @@ def fresh_database(name: str) -> Iterator[str]:
         _on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -128,7 +128,7 @@ def _environment(database_url: str, port: int, extra: dict[str, str]) -> dict[st
 @contextmanager
 def running_service(database_url: str, **settings: str) -> Iterator[Service]:
     """`python -m server` on the database, with CRM_* `settings`; stopped afterwards."""
-    port = _free_port()
+    port = free_port()
     env = _environment(database_url, port, settings)
     key = subprocess.run(
         [sys.executable, "-m", "server", "create-admin", "bench@crm.localhost"],
@@ -147,7 +147,7 @@ def running_service(database_url: str, **settings: str) -> Iterator[Service]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _until_healthy(url, process)
+        until_healthy(url, process)
         yield Service(url=url, database_url=database_url, key=key, pid=process.pid)
     finally:
         process.terminate()
@@ -157,7 +157,7 @@ def running_service(database_url: str, **settings: str) -> Iterator[Service]:
             process.kill()
 
 
-def _until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+def until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     with httpx.Client(trust_env=False) as client:
         while time.monotonic() < deadline:
@@ -175,7 +175,7 @@ def _until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def running_floor() -> Iterator[Floor]:
     """bench/raw_broadcast.py in a process of its own."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own module and a port number
         [sys.executable, "-m", "bench.raw_broadcast", str(port)],
         cwd=PROJECT_ROOT,
@@ -184,7 +184,7 @@ def running_floor() -> Iterator[Floor]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _until_healthy(url, process)
+        until_healthy(url, process)
         yield Floor(url=url, pid=process.pid)
     finally:
         process.terminate()

@@ -19,6 +19,8 @@ from db.tenancy import APP_ROLE, TENANT_SETTING
 APPLICATION_NAME = "crm-reads"
 # A request waits this long for a free connection, then the executor answers it instead.
 _ACQUIRE_TIMEOUT_SECONDS = 10.0
+# Prepared statements kept per connection: one per plan shape and page size in use.
+_STATEMENTS_PER_CONNECTION = 1000
 
 
 class TenantConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -41,7 +43,14 @@ class ReadPool:
         """`dsn` is libpq's form (postgresql://...) of the app's login."""
         self._dsn = dsn
         self._size = size
-        self._settings = {"role": APP_ROLE, "application_name": APPLICATION_NAME}
+        self._settings = {
+            "role": APP_ROLE,
+            "application_name": APPLICATION_NAME,
+            # The plans' statements are prepared once and read through indexes whatever
+            # their values; planning them again for each request's values (PostgreSQL's
+            # custom plans) cost more than running them.
+            "plan_cache_mode": "force_generic_plan",
+        }
         if statement_timeout_ms:
             self._settings["statement_timeout"] = str(statement_timeout_ms)
         self._pool: asyncpg.Pool | None = None
@@ -54,6 +63,7 @@ class ReadPool:
             connection_class=TenantConnection,
             server_settings=self._settings,
             reset=_keep_session,
+            statement_cache_size=_STATEMENTS_PER_CONNECTION,
         )
 
     async def close(self) -> None:

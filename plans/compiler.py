@@ -13,12 +13,14 @@ from graphql import (
 
 from plans.roots import Root, compile_root
 from plans.selection import Unplannable, collect
+from plans.variables import Variables
 
 
 @dataclass(frozen=True, slots=True)
 class ReadPlan:
     operation: OperationDefinitionNode
     roots: tuple[Root, ...]
+    variables: Variables
 
 
 def compile_plans(schema: GraphQLSchema, document: DocumentNode) -> dict[str | None, ReadPlan]:
@@ -55,4 +57,4 @@ def _plan(
         )
     except Unplannable:
         return None
-    return ReadPlan(operation=operation, roots=roots)
+    return ReadPlan(operation=operation, roots=roots, variables=Variables.of(schema, operation))

@@ -35,8 +35,9 @@ class ReadPlans:
         """The response's `data`, or None: let the executor answer."""
         if scope.role is None or not allows(scope.role, Permission.READ):
             return None
-        coerced = get_variable_values(
-            self._schema, plan.operation.variable_definitions or (), dict(variables or {})
+        given = variables or {}
+        coerced = plan.variables.coerce(given) or get_variable_values(
+            self._schema, plan.operation.variable_definitions or (), dict(given)
         )
         if isinstance(coerced, list):
             return None

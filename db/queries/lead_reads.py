@@ -76,8 +76,8 @@ def page_sql(
     seek = request.after is not None
     if request.after is not None:
         values += [request.after.sort_value, request.after.id]
-    sql = _page_sql(selection, conditions, len(values), order, descending, seek)
-    return sql, [tenant_id, *values, request.limit + 1]
+    sql = _page_sql(selection, conditions, len(values), order, descending, seek, request.limit + 1)
+    return sql, [tenant_id, *values]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -88,8 +88,11 @@ def _page_sql(
     order: LeadOrderField,
     descending: bool,
     seek: bool,
+    limit: int,
 ) -> str:
-    """`parameters`: how many the conditions and the seek take, after the tenant's $1."""
+    """`parameters`: how many the conditions and the seek take, after the tenant's $1.
+    The limit is part of the text: the read pool's generic plans must know it to walk an
+    index rather than sort every lead (a page size is one of 101 numbers)."""
     sort = _SORT[order]
     direction = "DESC" if descending else "ASC"
     where = ["tenant_id = $1", *conditions]
@@ -97,11 +100,10 @@ def _page_sql(
         where.append(
             f"({sort}, id) {'<' if descending else '>'} (${parameters}, ${parameters + 1})"
         )
-    limit = parameters + 2
     # Every piece is this module's own text; values travel as parameters.
     inner = (
         f"SELECT *, {sort} AS {SORT_KEY} FROM leads WHERE {' AND '.join(where)}"  # noqa: S608
-        f" ORDER BY {sort} {direction}, id {direction} LIMIT ${limit}"
+        f" ORDER BY {sort} {direction}, id {direction} LIMIT {limit:d}"
     )
     outer_order = f" ORDER BY l.{SORT_KEY} {direction}, l.id {direction}"
     return _select(selection, inner, extra=f", l.{SORT_KEY}") + outer_order
