@@ -3,19 +3,16 @@ its real configuration, and the floor (bench/read_floor.py). Plus the tenant our
 server's mutations write into, so the data set being read keeps exactly its leads.
 """
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import delete, text
 
-from bench.service import Floor, Service, free_port, running_service, until_healthy
+from bench.service import Floor, Service, running_module, running_service
 from db.database import Database, create_engine
 from db.models import Base
 from services.tenants import tenant_named
 from services.users import admin_key
-from settings import PROJECT_ROOT
 from worker.runner import libpq_url
 
 WRITES_TENANT = "Bench writes"
@@ -42,21 +39,8 @@ def running_ours(database_url: str) -> Iterator[Service]:
 @contextmanager
 def running_read_floor(database_url: str, tenant_id: int) -> Iterator[Floor]:
     """bench/read_floor.py in a process of its own, on the owner's `database_url`."""
-    port = free_port()
-    command = [sys.executable, "-m", "bench.read_floor", str(port)]
-    process = subprocess.Popen(  # noqa: S603 - our own module, a port, a URL, a number
-        [*command, libpq_url(database_url), str(tenant_id)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=sys.stderr,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        until_healthy(url, process)
-        yield Floor(url=url, pid=process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_module("bench.read_floor", libpq_url(database_url), str(tenant_id)) as floor:
+        yield floor
 
 
 async def writes_key(database_url: str) -> str:

@@ -175,9 +175,16 @@ def until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def running_floor() -> Iterator[Floor]:
     """bench/raw_broadcast.py in a process of its own."""
+    with running_module("bench.raw_broadcast") as floor:
+        yield floor
+
+
+@contextmanager
+def running_module(module: str, *arguments: str) -> Iterator[Floor]:
+    """`python -m module PORT *arguments`, a floor of ours, until the block ends."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own module and a port number
-        [sys.executable, "-m", "bench.raw_broadcast", str(port)],
+    process = subprocess.Popen(  # noqa: S603 - our own module, a port and its arguments
+        [sys.executable, "-m", module, str(port), *arguments],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=sys.stderr,

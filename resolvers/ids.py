@@ -6,6 +6,7 @@ this API issues is accepted, so one row never answers to many spellings of its I
 
 import base64
 import binascii
+import functools
 import re
 
 from domain.global_ids import to_global_id
@@ -32,6 +33,11 @@ def parse_global_id(global_id: str) -> tuple[str, int]:
     """The type and database id inside an ID; InvalidId for anything this API did not issue."""
     if len(global_id) > _MAX_LENGTH:
         raise InvalidId("The ID is too long.")
+    return _parse(global_id)
+
+
+@functools.lru_cache(maxsize=10_000)  # clients send the same IDs again and again
+def _parse(global_id: str) -> tuple[str, int]:
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         decoded = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
