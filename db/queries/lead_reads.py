@@ -72,17 +72,20 @@ def page_sql(
 ) -> tuple[str, list[Any]]:
     """One forward page (`first`/`after`), `request.limit + 1` rows to tell if more follow.
     The last column is the row's sort value, for its cursor."""
-    conditions, values = _conditions(lead_filter)
+    source, values = _source(lead_filter)
+    conditions, condition_values = _conditions(lead_filter, first=len(values) + 2)
+    values += condition_values
     seek = request.after is not None
     if request.after is not None:
         values += [request.after.sort_value, request.after.id]
-    sql = _page_sql(selection, conditions, len(values), order, descending, seek, request.limit + 1)
-    return sql, [tenant_id, *values]
+    shape = (source, conditions, len(values), order, descending, seek, request.limit + 1)
+    return _page_sql(selection, *shape), [tenant_id, *values]
 
 
 @functools.lru_cache(maxsize=1024)
 def _page_sql(
     selection: Selection,
+    source: str,
     conditions: tuple[str, ...],
     parameters: int,
     order: LeadOrderField,
@@ -90,7 +93,8 @@ def _page_sql(
     seek: bool,
     limit: int,
 ) -> str:
-    """`parameters`: how many the conditions and the seek take, after the tenant's $1.
+    """`parameters`: how many the source, the conditions and the seek take, after the
+    tenant's $1.
     The limit is part of the text: the read pool's generic plans must know it to walk an
     index rather than sort every lead (a page size is one of 101 numbers)."""
     sort = _SORT[order]
@@ -102,7 +106,7 @@ def _page_sql(
         )
     # Every piece is this module's own text; values travel as parameters.
     inner = (
-        f"SELECT *, {sort} AS {SORT_KEY} FROM leads WHERE {' AND '.join(where)}"  # noqa: S608
+        f"SELECT *, {sort} AS {SORT_KEY} FROM {source} WHERE {' AND '.join(where)}"  # noqa: S608
         f" ORDER BY {sort} {direction}, id {direction} LIMIT {limit:d}"
     )
     outer_order = f" ORDER BY l.{SORT_KEY} {direction}, l.id {direction}"
@@ -116,14 +120,23 @@ def _select(selection: Selection, leads_source: str, *, extra: str = "") -> str:
     return f"SELECT {columns} FROM ({leads_source}) AS l{joins}"  # noqa: S608
 
 
-def _conditions(f: LeadFilter) -> tuple[tuple[str, ...], list[Any]]:
-    """db/queries/leads.py's filter as SQL text; parameters are numbered from $2."""
+def _source(f: LeadFilter) -> tuple[str, list[Any]]:
+    """Where the leads are read from: the table, or a search's matches (migration 0019
+    says why), its pattern then $2."""
+    if f.search:
+        return "crm_leads_found($2) AS leads", [search_pattern(f.search)]
+    return "leads", []
+
+
+def _conditions(f: LeadFilter, *, first: int) -> tuple[tuple[str, ...], list[Any]]:
+    """db/queries/leads.py's filter as SQL text, search aside (`_source`); parameters are
+    numbered from `first`."""
     conditions: list[str] = []
     values: list[Any] = []
 
     def add(template: str, value: Any) -> None:
         values.append(value)
-        conditions.append(template.format(f"${len(values) + 1}"))
+        conditions.append(template.format(f"${first + len(values) - 1}"))
 
     if f.stages is not None:
         add("stage = ANY({})", [stage.value for stage in f.stages])
@@ -144,6 +157,4 @@ def _conditions(f: LeadFilter) -> tuple[tuple[str, ...], list[Any]]:
         add("created_at >= {}", f.created_after)
     if f.created_before is not None:
         add("created_at < {}", f.created_before)
-    if f.search:
-        add("id IN (SELECT crm_leads_matching({}))", search_pattern(f.search))
     return tuple(conditions), values

@@ -127,7 +127,7 @@ async def test_each_filter_can_use_an_index(
     # a filter most leads pass, walking the newest first and skipping a few is cheaper)
     assert index in count_plan, count_plan
     assert "Seq Scan on leads" not in page_plan, page_plan
-    assert "Index" in page_plan or index in page_plan, page_plan
+    assert "Index" in page_plan or "crm_leads_found" in page_plan, page_plan
 
 
 async def test_the_search_function_reads_the_trigram_index(db: Database, owner: Database) -> None:
