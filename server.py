@@ -95,7 +95,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         services=services,
         documents=documents,
         limiter=_rate_limiter(settings),
-        plans=ReadPlans(schema._schema, reads) if settings.read_plans else None,
+        plans=ReadPlans(schema, reads) if settings.read_plans else None,
     )
     subscriptions = GraphQLWebSocketEndpoint(schema=schema, services=services, documents=documents)
 

@@ -16,11 +16,11 @@ from db.queries import lead_reads
 from db.queries.lead_reads import Selection
 from domain.enums import LeadOrderField, OrderDirection
 from plans.selection import Selected, Unplannable
-from plans.shapes import EdgeFunction, RowFunction, compile_edge, compile_row
+from plans.shapes import EdgeFunction, RowFunction, compile_edge, compile_row, row_cursor
 from resolvers.errors import ClientError
 from resolvers.ids import id_of_type
 from resolvers.leads import SORT_TYPES, lead_filter
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import page_request
 from schema import inputs
 
 
@@ -34,6 +34,9 @@ class Statement:
 class Root(Protocol):
     @property
     def key(self) -> str: ...
+
+    @property
+    def selected(self) -> Selected: ...
 
     def statement(self, tenant_id: int, variables: Any) -> Statement: ...
 
@@ -189,14 +192,10 @@ def _page_info(fields: Sequence[Selected], page: Page[Any], ordering: str) -> di
         "__typename": "PageInfo",
         "hasNextPage": page.has_next,
         "hasPreviousPage": page.has_previous,
-        "startCursor": _cursor(rows[0], ordering) if rows else None,
-        "endCursor": _cursor(rows[-1], ordering) if rows else None,
+        "startCursor": row_cursor(rows[0], ordering) if rows else None,
+        "endCursor": row_cursor(rows[-1], ordering) if rows else None,
     }
     return {field.key: values[field.name] for field in fields}
-
-
-def _cursor(row: Any, ordering: str) -> str:
-    return encode_cursor(ordering, row[-1], row[0])
 
 
 ROOTS: dict[str, type[LeadRoot] | type[LeadsRoot]] = {"lead": LeadRoot, "leads": LeadsRoot}

@@ -12,28 +12,30 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import GraphQLSchema
+import strawberry
 from graphql.execution.values import get_variable_values
 
 from db.read_pool import ReadPool
-from domain.access import Permission, allows
+from domain.access import allows
 from plans.compiler import ReadPlan
 from plans.selection import Unplannable
+from schema.permissions import root_permissions
 from services.scope import Scope
 
 log = logging.getLogger(__name__)
 
 
 class ReadPlans:
-    def __init__(self, schema: GraphQLSchema, pool: ReadPool) -> None:
-        self._schema = schema
+    def __init__(self, schema: strawberry.Schema, pool: ReadPool) -> None:
+        self._schema = schema._schema
+        self._needs = root_permissions(schema, "Query")  # what each root field declares
         self._pool = pool
 
     async def answer(
         self, plan: ReadPlan, variables: Mapping[str, Any] | None, scope: Scope
     ) -> dict[str, Any] | None:
         """The response's `data`, or None: let the executor answer."""
-        if scope.role is None or not allows(scope.role, Permission.READ):
+        if not self._allowed(plan, scope):
             return None
         given = variables or {}
         coerced = plan.variables.coerce(given) or get_variable_values(
@@ -60,3 +62,12 @@ class ReadPlans:
             log.warning("a planned read failed; the executor answers instead", exc_info=True)
             return None
         return data
+
+    def _allowed(self, plan: ReadPlan, scope: Scope) -> bool:
+        """Whether the caller holds every permission the plan's root fields declare, as
+        their permission classes (schema/permissions.py) would decide."""
+        for root in plan.roots:
+            needed = self._needs.get(root.selected.name)
+            if needed is not None and (scope.role is None or not allows(scope.role, needed)):
+                return False
+        return True

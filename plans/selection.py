@@ -26,9 +26,6 @@ class Selected:
     node: FieldNode  # the first occurrence; validation made all occurrences agree
     children: tuple["Selected", ...]
 
-    def child(self, name: str) -> "Selected | None":
-        return next((field for field in self.children if field.name == name), None)
-
 
 Fragments = Mapping[str, FragmentDefinitionNode]
 

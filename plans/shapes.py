@@ -40,105 +40,105 @@ class _Row:
         return f"r[{self.columns.index(column)}]"
 
 
-def _plain(table: str, name: str) -> Callable[[_Row], str]:
-    return lambda row: row.at(table, name)
+# Each field of a type gives the expression of its value: from the field (its own
+# selections, for an object) and the row (which hands out column indexes).
+Field = Callable[[Selected, _Row], str]
 
 
-def _upper(table: str, name: str) -> Callable[[_Row], str]:
-    return lambda row: f"{row.at(table, name)}.upper()"
+def _plain(table: str, name: str) -> Field:
+    return lambda _field, row: row.at(table, name)
 
 
-def _moment(table: str, name: str) -> Callable[[_Row], str]:
-    return lambda row: f"_iso({row.at(table, name)})"
+def _upper(table: str, name: str) -> Field:
+    return lambda _field, row: f"{row.at(table, name)}.upper()"
 
 
-def _global_id(type_name: str, table: str) -> Callable[[_Row], str]:
-    return lambda row: f"_gid({type_name!r}, {row.at(table, 'id')})"
+def _moment(table: str, name: str) -> Field:
+    return lambda _field, row: f"_iso({row.at(table, name)})"
 
 
-def _typename(name: str) -> Callable[[_Row], str]:
-    return lambda _row: repr(name)
+def _global_id(type_name: str, table: str) -> Field:
+    return lambda _field, row: f"_gid({type_name!r}, {row.at(table, 'id')})"
 
 
-_LEAD_LEAVES: dict[str, Callable[[_Row], str]] = {
-    "__typename": _typename("Lead"),
-    "id": _global_id("Lead", LEAD),
-    "name": _plain(LEAD, "name"),
-    "company": _plain(LEAD, "company"),
-    "email": _plain(LEAD, "email"),
-    "phone": _plain(LEAD, "phone"),
-    "source": _upper(LEAD, "source"),
-    "businessDomain": _plain(LEAD, "business_domain"),
-    "hasBusinessDomain": lambda row: f"({row.at(LEAD, 'business_domain')} is not None)",
-    "stage": _upper(LEAD, "stage"),
-    "lostReason": _plain(LEAD, "lost_reason"),
-    "messageCount": _plain(LEAD, "message_count"),
-    "version": _plain(LEAD, "version"),
-    "createdAt": _moment(LEAD, "created_at"),
-    "updatedAt": _moment(LEAD, "updated_at"),
-    "daysSinceCreated": lambda row: f"_days({row.at(LEAD, 'created_at')}, now=now)",
-}
-
-_ANALYSIS_LEAVES: dict[str, Callable[[_Row], str]] = {
-    "__typename": _typename("LeadAnalysis"),
-    "id": _global_id("LeadAnalysis", ANALYSIS),
-    "score": _plain(ANALYSIS, "score"),
-    "recommendation": _upper(ANALYSIS, "recommendation"),
-    "reason": _plain(ANALYSIS, "reason"),
-    "scorer": _plain(ANALYSIS, "scorer"),
-    "promptVersion": _plain(ANALYSIS, "prompt_version"),
-    "latencyMs": _plain(ANALYSIS, "latency_ms"),
-    "tokensIn": _plain(ANALYSIS, "tokens_in"),
-    "tokensOut": _plain(ANALYSIS, "tokens_out"),
-    "createdAt": _moment(ANALYSIS, "created_at"),
-}
-
-_SALE_LEAVES: dict[str, Callable[[_Row], str]] = {
-    "__typename": _typename("Sale"),
-    "id": _global_id("Sale", SALE),
-    "stage": _upper(SALE, "stage"),
-    "amount": lambda row: f"_decimal({row.at(SALE, 'amount')})",
-    "currency": _plain(SALE, "currency"),
-    "version": _plain(SALE, "version"),
-    "createdAt": _moment(SALE, "created_at"),
-    "updatedAt": _moment(SALE, "updated_at"),
-}
+def _typename(name: str) -> Field:
+    return lambda _field, _row: repr(name)
 
 
-def _object(fields: Sequence[Selected], row: _Row, leaves: dict[str, Any]) -> str:
+def _object(type_name: str, fields: Sequence[Selected], row: _Row) -> str:
+    """The dict literal of an object of `type_name` with the selected `fields`."""
+    known = _TYPES[type_name]
     entries = []
     for field in fields:
-        if field.name not in leaves:
-            raise Unplannable(f"field {field.name}")
-        entries.append(f"{field.key!r}: {leaves[field.name](row)}")
+        if field.name not in known:
+            raise Unplannable(f"field {type_name}.{field.name}")
+        entries.append(f"{field.key!r}: {known[field.name](field, row)}")
     return "{" + ", ".join(entries) + "}"
 
 
-def _lead(fields: Sequence[Selected], row: _Row) -> str:
-    entries = []
-    for field in fields:
-        if field.name == "latestAnalysis":
-            value = _latest_analysis(field.children, row)
-        elif field.name == "sale":
-            value = _sale(field.children, row)
-        elif field.name in _LEAD_LEAVES:
-            value = _LEAD_LEAVES[field.name](row)
-        else:
-            raise Unplannable(f"field Lead.{field.name}")
-        entries.append(f"{field.key!r}: {value}")
-    return "{" + ", ".join(entries) + "}"
-
-
-def _latest_analysis(fields: Sequence[Selected], row: _Row) -> str:
+def _latest_analysis(field: Selected, row: _Row) -> str:
     present = row.at(ANALYSIS, "id")
-    return f"(None if {present} is None else {_object(fields, row, _ANALYSIS_LEAVES)})"
+    body = _object("LeadAnalysis", field.children, row)
+    return f"(None if {present} is None else {body})"
 
 
-def _sale(fields: Sequence[Selected], row: _Row) -> str:
+def _sale(field: Selected, row: _Row) -> str:
     # As resolvers/leads.sale: only a transferred lead shows its sale.
     stage, present = row.at(LEAD, "stage"), row.at(SALE, "id")
-    body = _object(fields, row, _SALE_LEAVES)
+    body = _object("Sale", field.children, row)
     return f"(None if {stage} != 'transferred' or {present} is None else {body})"
+
+
+_TYPES: dict[str, dict[str, Field]] = {
+    "LeadEdge": {
+        "__typename": _typename("LeadEdge"),
+        "node": lambda field, row: _object("Lead", field.children, row),
+        "cursor": lambda _field, _row: "_cursor(r, ordering)",
+    },
+    "Lead": {
+        "__typename": _typename("Lead"),
+        "id": _global_id("Lead", LEAD),
+        "name": _plain(LEAD, "name"),
+        "company": _plain(LEAD, "company"),
+        "email": _plain(LEAD, "email"),
+        "phone": _plain(LEAD, "phone"),
+        "source": _upper(LEAD, "source"),
+        "businessDomain": _plain(LEAD, "business_domain"),
+        "hasBusinessDomain": lambda _f, row: f"({row.at(LEAD, 'business_domain')} is not None)",
+        "stage": _upper(LEAD, "stage"),
+        "lostReason": _plain(LEAD, "lost_reason"),
+        "messageCount": _plain(LEAD, "message_count"),
+        "version": _plain(LEAD, "version"),
+        "createdAt": _moment(LEAD, "created_at"),
+        "updatedAt": _moment(LEAD, "updated_at"),
+        "daysSinceCreated": lambda _f, row: f"_days({row.at(LEAD, 'created_at')}, now=now)",
+        "latestAnalysis": _latest_analysis,
+        "sale": _sale,
+    },
+    "LeadAnalysis": {
+        "__typename": _typename("LeadAnalysis"),
+        "id": _global_id("LeadAnalysis", ANALYSIS),
+        "score": _plain(ANALYSIS, "score"),
+        "recommendation": _upper(ANALYSIS, "recommendation"),
+        "reason": _plain(ANALYSIS, "reason"),
+        "scorer": _plain(ANALYSIS, "scorer"),
+        "promptVersion": _plain(ANALYSIS, "prompt_version"),
+        "latencyMs": _plain(ANALYSIS, "latency_ms"),
+        "tokensIn": _plain(ANALYSIS, "tokens_in"),
+        "tokensOut": _plain(ANALYSIS, "tokens_out"),
+        "createdAt": _moment(ANALYSIS, "created_at"),
+    },
+    "Sale": {
+        "__typename": _typename("Sale"),
+        "id": _global_id("Sale", SALE),
+        "stage": _upper(SALE, "stage"),
+        "amount": lambda _field, row: f"_decimal({row.at(SALE, 'amount')})",
+        "currency": _plain(SALE, "currency"),
+        "version": _plain(SALE, "version"),
+        "createdAt": _moment(SALE, "created_at"),
+        "updatedAt": _moment(SALE, "updated_at"),
+    },
+}
 
 
 def compile_row(fields: Sequence[Selected]) -> tuple[Selection, RowFunction]:
@@ -146,7 +146,7 @@ def compile_row(fields: Sequence[Selected]) -> tuple[Selection, RowFunction]:
     them into the Lead's JSON object: `lead_object(row, now)`."""
     row = _Row()
     row.at(LEAD, "id")  # always column 0, for the cursor
-    expression = _lead(fields, row)
+    expression = _object("Lead", fields, row)
     return Selection(tuple(row.columns)), _compile("r, now", expression)
 
 
@@ -155,19 +155,13 @@ def compile_edge(fields: Sequence[Selected]) -> tuple[Selection, EdgeFunction]:
     column is its sort value (db/queries/lead_reads.page_sql adds it)."""
     row = _Row()
     row.at(LEAD, "id")
-    entries = []
-    for field in fields:
-        if field.name == "node":
-            value = _lead(field.children, row)
-        elif field.name == "cursor":
-            value = "_cursor(ordering, r[-1], r[0])"
-        elif field.name == "__typename":
-            value = repr("LeadEdge")
-        else:
-            raise Unplannable(f"field LeadEdge.{field.name}")
-        entries.append(f"{field.key!r}: {value}")
-    expression = "{" + ", ".join(entries) + "}"
+    expression = _object("LeadEdge", fields, row)
     return Selection(tuple(row.columns)), _compile("r, now, ordering", expression)
+
+
+def row_cursor(row: Any, ordering: str) -> str:
+    """A page row's cursor: its sort value is the last column, its id the first."""
+    return encode_cursor(ordering, row[-1], row[0])
 
 
 def _compile(parameters: str, expression: str) -> Any:
@@ -178,7 +172,7 @@ def _compile(parameters: str, expression: str) -> Any:
         "_iso": datetime.isoformat,
         "_days": days_since,
         "_decimal": _decimal,
-        "_cursor": encode_cursor,
+        "_cursor": row_cursor,
     }
     exec(f"def shape({parameters}):\n    return {expression}\n", namespace)  # noqa: S102
     return namespace["shape"]

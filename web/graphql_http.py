@@ -11,6 +11,8 @@
   right after authentication, before the body is even read.
 - A statement PostgreSQL cancels at the statement timeout is a `TIMEOUT` error in its
   field (or for the request), not a mystery: the client learns to ask for less.
+- A query of leads that a compiled plan covers (plans/) is answered by its plan, one SQL
+  statement and no executor, with exactly the JSON the executor would give.
 - Unexpected exceptions are masked as `INTERNAL` with the request id and logged in full;
   no request gets a 500 or a stack trace.
 """

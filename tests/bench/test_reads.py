@@ -1,6 +1,6 @@
 """The read benchmark's runner end to end at a tiny scale (300 leads, runs of a second),
 so it cannot rot: both contenders agree, are timed under k6 and counted on the wire, and
-the table is printed."""
+the table is printed; the soak samples memory under load and sums it up."""
 
 import os
 from collections.abc import AsyncIterator
@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bench.agreement import same_data
-from bench.load import k6_binary
+from bench.load import Measured, k6_binary
 from bench.pinning import Postmaster
-from bench.reads import Options, run_benchmark
+from bench.reads import Options, run_benchmark, run_soak
 from bench.report import render
+from bench.soak import Soak
 from settings import PROJECT_ROOT
 from tests.databases import throwaway_database
 
@@ -64,3 +65,25 @@ def test_answers_agree_when_only_the_last_bits_of_a_float_differ() -> None:
     assert not same_data({"a": 0.3}, {"a": 0.31})
     assert not same_data({"a": True}, {"a": 1})
     assert not same_data({"a": 1}, {"a": 1, "b": None})
+
+
+def test_the_soak_reads_memory_under_load(bench_database: str) -> None:
+    # given the tiny data set; when a short soak runs (`--soak` minutes)
+    options = Options(leads=300, seconds=1, runs=1, warmup_seconds=0, only=(), vus=4)
+    printed = run_soak(options, 0.05, bench_database, _embedded_postmaster())
+    # then every request was answered and the server's memory was sampled and summed up
+    assert ", 0 failed)" in printed, printed
+    assert "RSS first" in printed, printed
+    assert "MB/min" in printed, printed
+
+
+_RUN = Measured(
+    requests=1, per_second=1.0, p50_ms=1.0, p99_ms=1.0, failed=0, cpu_ms=1.0, pg_cpu_ms=None
+)
+
+
+def test_the_soak_slope_is_the_least_squares_growth() -> None:
+    grows = Soak(minutes=2, samples=[(0, 0), (60, 2 * 2**20), (120, 4 * 2**20)], measured=_RUN)
+    flat = Soak(minutes=2, samples=[(0, 2**20), (60, 2**20), (120, 2**20)], measured=_RUN)
+    assert grows.slope_mb_per_minute() == 2.0
+    assert flat.slope_mb_per_minute() == 0.0

@@ -78,7 +78,7 @@ async def test_a_caller_without_a_role_is_handed_to_the_executor(
     pool = ReadPool(libpq_url(app_login_url(plans_database.url)), size=1, statement_timeout_ms=0)
     await pool.start()
     try:
-        plans = ReadPlans(schema._schema, pool)
+        plans = ReadPlans(schema, pool)
         variables = {"id": _paid_lead(plans_database)}
         tenant = plans_database.tenant_id
 
