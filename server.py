@@ -25,7 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 from cli import imports as import_cli
 from cli import scoring as scoring_cli
 from db import migrations
-from db.database import Database, app_login_url, create_engine
+from db.database import app_login_url, create_engine, open_database
 from db.embedded import start_embedded_postgres
 from db.models import DEFAULT_TENANT_ID
 from db.read_pool import ReadPool
@@ -55,13 +55,12 @@ log = logging.getLogger("crm")
 def create_app(settings: Settings, database_url: str) -> Starlette:
     """The app; `database_url` is the owner's, and requests run on the app's own login."""
     app_login = settings.app_database_url or app_login_url(database_url)
-    engine = create_engine(
+    db = open_database(
         app_login,
         pool_size=settings.db_pool_size,
         app_role=True,
         statement_timeout_ms=settings.statement_timeout_ms,
     )
-    db = Database(engine)
     reads = ReadPool(
         libpq_url(app_login),
         size=settings.db_pool_size,
@@ -163,12 +162,11 @@ async def prepare_database(database_url: str, settings: Settings) -> str | None:
     """Bring the schema to the newest migration. On the embedded default only: a "Demo"
     tenant with demo leads, and its first admin, whose key is returned to print once.
     A database that DATABASE_URL names gets neither."""
-    engine = create_engine(database_url, pool_size=2)
+    db = open_database(database_url, pool_size=2)
     try:
-        await migrations.upgrade(engine)
+        await migrations.upgrade(db.engine)
         if not settings.uses_embedded_database:
             return None
-        db = Database(engine)
         demo = await tenant_named(db=db, name=DEMO_TENANT)
         if settings.demo_data:
             loaded = await load_demo_data_if_empty(
@@ -178,20 +176,19 @@ async def prepare_database(database_url: str, settings: Settings) -> str | None:
                 log.info("loaded %d demo leads", loaded)
         return await bootstrap_admin_key(db=db, tenant_id=demo)
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 async def create_admin(database_url: str, email: str, tenant: str | None) -> str:
     """`python -m server create-admin EMAIL [--tenant NAME]`: migrate, then a new admin
     key, in the named tenant (created if missing) or the default one."""
-    engine = create_engine(database_url, pool_size=2)
+    db = open_database(database_url, pool_size=2)
     try:
-        await migrations.upgrade(engine)
-        db = Database(engine)
+        await migrations.upgrade(db.engine)
         tenant_id = DEFAULT_TENANT_ID if tenant is None else await tenant_named(db=db, name=tenant)
         return await admin_key(db=db, tenant_id=tenant_id, email=email)
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import delete, text
 
 from bench.service import Floor, Service, running_module, running_service
-from db.database import Database, create_engine
+from db.database import open_database
 from db.models import Base
 from services.tenants import tenant_named
 from services.users import admin_key
@@ -46,8 +46,7 @@ def running_read_floor(database_url: str, tenant_id: int) -> Iterator[Floor]:
 async def writes_key(database_url: str) -> str:
     """An admin key of the writes tenant, emptied first: the mutation mix works there,
     and what earlier runs made there does not pile up."""
-    engine = create_engine(database_url, pool_size=1)
-    db = Database(engine)
+    db = open_database(database_url, pool_size=1)
     try:
         tenant_id = await tenant_named(db=db, name=WRITES_TENANT)
         async with db.transaction() as conn:
@@ -60,4 +59,4 @@ async def writes_key(database_url: str) -> str:
                     await conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
         return await admin_key(db=db, tenant_id=tenant_id, email=WRITES_ADMIN)
     finally:
-        await engine.dispose()
+        await db.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.service import kept_database
 from db import migrations
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from services.users import admin_key
 
 READS_DATABASE = "crm_bench_reads"
@@ -98,10 +98,9 @@ class Dataset:
 
 async def ensure_dataset(database_url: str, *, leads: int) -> Dataset:
     """The data set on `database_url` (migrated), built unless it holds `leads` leads."""
-    engine = create_engine(database_url, pool_size=1)
-    db = Database(engine)
+    db = open_database(database_url, pool_size=1)
     try:
-        await migrations.upgrade(engine)
+        await migrations.upgrade(db.engine)
         async with db.transaction() as conn:
             tenant_id = await _bench_tenant(conn)
             held = await _lead_count(conn, tenant_id)
@@ -109,7 +108,7 @@ async def ensure_dataset(database_url: str, *, leads: int) -> Dataset:
             await _build(db, tenant_id, leads)
         key = await admin_key(db=db, tenant_id=tenant_id, email=BENCH_ADMIN)
     finally:
-        await engine.dispose()
+        await db.dispose()
     return Dataset(database_url=database_url, tenant_id=tenant_id, leads=leads, admin_key=key)
 
 

@@ -1,8 +1,13 @@
-"""The engine and the two ways to use it: a read, or a transaction.
+"""The engines and the three ways to use them: a read, a transaction, or single
+statements in autocommit.
 
 Every unit of work goes through here, so tenant scoping has exactly one place to live:
-an app engine acts as the `crm_app` role (no BYPASSRLS, not the owner), and each
-transaction tells Row Level Security which tenant it acts for (db/tenancy.py).
+an app engine acts as the `crm_app` role (no BYPASSRLS, not the owner), and each unit
+tells Row Level Security which tenant it acts for (db/tenancy.py). A transaction names
+its tenant for itself alone. An autocommit connection names it for its session, and
+remembers it, so a change made as a read and one guarded statement (db/change.py) costs
+two round trips; those connections have a pool of their own, so no session's tenant can
+reach a transaction.
 """
 
 from collections.abc import AsyncIterator
@@ -51,9 +56,26 @@ def create_engine(
     )
 
 
+def open_database(
+    url: str, *, pool_size: int = 10, app_role: bool = False, statement_timeout_ms: int = 0
+) -> "Database":
+    """A Database on `url`: its transactions' engine and its autocommit engine, made
+    alike (`create_engine` says what the arguments mean)."""
+    engines = [
+        create_engine(
+            url, pool_size=pool_size, app_role=app_role, statement_timeout_ms=statement_timeout_ms
+        )
+        for _ in range(2)
+    ]
+    return Database(engines[0], autocommit=engines[1])
+
+
 class Database:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, autocommit: AsyncEngine) -> None:
+        """`autocommit` must be an engine of its own, made like `engine`: its sessions
+        keep a tenant between uses, which a transaction must never inherit."""
         self.engine = engine
+        self._autocommit = autocommit
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -67,6 +89,15 @@ class Database:
         """A short read-only use of a pooled connection."""
         async with self.engine.connect() as conn:
             await _act_for_current_tenant(conn)
+            yield conn
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement is a transaction of its own, acting for
+        the current tenant: for a change made in one statement after a plain read."""
+        async with self._autocommit.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await _session_acts_for_current_tenant(conn)
             yield conn
 
     @asynccontextmanager
@@ -87,6 +118,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self._autocommit.dispose()
 
 
 async def _act_for_current_tenant(conn: AsyncConnection) -> None:
@@ -98,3 +130,21 @@ async def _act_for_current_tenant(conn: AsyncConnection) -> None:
             text("SELECT set_config(:setting, :tenant, true)"),
             {"setting": TENANT_SETTING, "tenant": str(tenant)},
         )
+
+
+_SESSION_TENANT = "crm.session_tenant"  # the key, in the pooled connection's info
+_UNKNOWN = object()
+
+
+async def _session_acts_for_current_tenant(conn: AsyncConnection) -> None:
+    """Name the tenant for the session, unless it already is the one: the pooled
+    connection's info remembers it (a new connection starts with empty info)."""
+    tenant = current_tenant()
+    if conn.info.get(_SESSION_TENANT, _UNKNOWN) == tenant:
+        return
+    conn.info.pop(_SESSION_TENANT, None)  # unknown until PostgreSQL confirms
+    await conn.execute(
+        text("SELECT set_config(:setting, :tenant, false)"),
+        {"setting": TENANT_SETTING, "tenant": "" if tenant is None else str(tenant)},
+    )
+    conn.info[_SESSION_TENANT] = tenant

@@ -13,6 +13,7 @@ from enum import Enum, StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change
 from db.queries import audit as audit_rows
 from db.records import ApiKeyRecord, LeadRecord, SaleRecord, UserRecord
 from services.scope import Scope
@@ -109,22 +110,40 @@ async def record(
     """Append one entry with each field that differs between `before` (None: the entity
     is new) and `after`; a change that changed nothing appends nothing."""
     changes = changed_fields(before or {}, after or {})
-    if not changes:
-        return
-    await audit_rows.append(
-        conn,
-        values={
-            "tenant_id": scope.tenant_id,
-            "action": action.value,
-            "entity_type": entity_type.value,
-            "entity_id": entity_id,
-            "actor": scope.actor,
-            "user_id": scope.user_id,
-            "api_key_prefix": scope.api_key_prefix,
-            "request_id": scope.request_id,
-            "changes": changes,
-        },
-    )
+    if changes:
+        entry = _entry(scope, action, entity_type, changes)
+        values = {**entry, "tenant_id": scope.tenant_id, "entity_id": entity_id}
+        await audit_rows.append(conn, values=values)
+
+
+def record_in(
+    change: Change,
+    scope: Scope,
+    *,
+    action: Action,
+    entity_type: Entity,
+    before: Fields | None,
+    after: Fields,
+) -> None:
+    """As `record`, for the row `change` writes (`after` is that row as it will be),
+    appended by the change's own statement."""
+    changes = changed_fields(before or {}, after)
+    if changes:
+        audit_rows.append_in(change, values=_entry(scope, action, entity_type, changes))
+
+
+def _entry(
+    scope: Scope, action: Action, entity_type: Entity, changes: dict[str, dict[str, Json]]
+) -> dict[str, object]:
+    return {
+        "action": action.value,
+        "entity_type": entity_type.value,
+        "actor": scope.actor,
+        "user_id": scope.user_id,
+        "api_key_prefix": scope.api_key_prefix,
+        "request_id": scope.request_id,
+        "changes": changes,
+    }
 
 
 def changed_fields(before: Fields, after: Fields) -> dict[str, dict[str, Json]]:

@@ -16,8 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from db.change import Change
 from db.database import Database
 from db.queries import leads as lead_rows
 from db.queries import rescoring
@@ -48,21 +47,11 @@ class BackgroundScoring:
     sweep_limit: int
 
 
-async def queue_after_message(
-    conn: AsyncConnection,
-    scope: Scope,
-    *,
-    lead_id: int,
-    direction: MessageDirection,
-    every: int,
-) -> None:
-    """In a message's transaction: queue the lead's re-analysis when this inbound message
-    makes its inbound count a multiple of `every` (0: never). Outbound messages cost
-    nothing; an inbound one, one statement."""
+def queue_after_message_in(change: Change, *, direction: MessageDirection, every: int) -> None:
+    """In the statement recording a message: queue the lead's re-analysis when this
+    inbound message makes its inbound count a multiple of `every` (0: never)."""
     if every > 0 and direction is MessageDirection.INBOUND:
-        await rescoring.queue_after_inbound_message(
-            conn, tenant_id=scope.tenant_id, lead_id=lead_id, every=every
-        )
+        rescoring.queue_after_inbound_message_in(change, every=every)
 
 
 async def rescore_lead(scoring: BackgroundScoring, *, tenant_id: int, lead_id: int) -> str:

@@ -2,8 +2,8 @@
 
 Call `record` on the connection of the change, after its last row lock is taken and
 right before the transaction ends: the event takes the tenant's journal lock (held to
-commit), and so the change and its event commit or roll back together. The event's
-webhook deliveries (services/webhooks/deliveries.enqueue) are made on the same connection.
+commit), and so the change and its event commit or roll back together. The append itself
+makes the event's webhook deliveries (migration 0020), in the same transaction.
 """
 
 from collections.abc import Mapping, Sequence
@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change
 from db.queries import events as event_rows
 from domain.events import EventType
 from services.audit import Json, json_safe
 from services.scope import Scope
-from services.webhooks import deliveries as webhook_deliveries
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +37,28 @@ async def record(
     analysis_id: int | None = None,
     data: Mapping[str, object] | None = None,
 ) -> int:
-    """Append one event of the scope's tenant, with its webhook deliveries; its id."""
+    """Append one event of the scope's tenant; its id."""
     new = NewEvent(event_type, lead_id, sale_id, analysis_id, data or {})
     (event_id,) = await record_many(conn, scope, [new])
     return event_id
 
 
+def record_about_lead_in(
+    change: Change, event_type: EventType, *, data: Mapping[str, object]
+) -> None:
+    """An event about the lead `change` writes (of its tenant), appended by the change's
+    own statement once the lead row is written: the journal lock comes last."""
+    event_rows.append_in(
+        change, about="lead_id", values={"type": event_type.value, "data": _json(data)}
+    )
+
+
 async def record_many(
     conn: AsyncConnection, scope: Scope, new_events: Sequence[NewEvent]
 ) -> list[int]:
-    """Append events of the scope's tenant in this order, with their webhook deliveries,
-    in a few statements however many there are (an import's); their ids."""
-    event_ids = await event_rows.append(
+    """Append events of the scope's tenant in this order, in a few statements however
+    many there are (an import's); their ids."""
+    return await event_rows.append(
         conn,
         rows=[
             {
@@ -62,14 +72,6 @@ async def record_many(
             for new in new_events
         ],
     )
-    await webhook_deliveries.enqueue(
-        conn,
-        tenant_id=scope.tenant_id,
-        events=[
-            (event_id, new.type.value) for event_id, new in zip(event_ids, new_events, strict=True)
-        ],
-    )
-    return event_ids
 
 
 def _json(data: Mapping[str, object]) -> dict[str, Json | list[Json]]:

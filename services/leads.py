@@ -1,10 +1,12 @@
 """Creating and editing leads, moving them through the pipeline, logging messages."""
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change
 from db.database import Database
 from db.queries import leads as lead_rows
 from db.queries import messages as message_rows
@@ -20,6 +22,8 @@ from services.scope import Scope
 from services.validation import Checks, field_path
 
 LEAD_ID_FIELD = field_path("leadId")
+# What a new lead is beyond what its creator gives: the database's defaults (db/models.py).
+_NEW_LEAD_DEFAULTS = {"stage": LeadStage.NEW, "lost_reason": None, "message_count": 0, "version": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,46 +42,41 @@ LeadChanges = Mapping[str, str | None]
 
 
 async def create_lead(*, db: Database, scope: Scope, new: NewLead) -> LeadRecord:
-    """Create a NEW lead. A repeated idempotency key returns the first lead, unchanged."""
+    """Create a NEW lead. A repeated idempotency key returns the first lead, unchanged.
+    One statement writes it with its first stage, audit entry and event."""
     checks = Checks()
     values = _clean_fields(checks, _new_lead_fields(new))
     key = checks.text(new.idempotency_key, field_path("idempotencyKey"), max_length=200)
     checks.raise_if_any()
-    async with db.transaction() as conn:
-        created = await lead_rows.insert_lead(
-            conn,
-            values={
-                **values,
-                "source": new.source,
-                "tenant_id": scope.tenant_id,
-                "idempotency_key": key,
-            },
+    fields = {**values, "source": new.source}
+    change = lead_rows.guarded_insert(
+        {**fields, "tenant_id": scope.tenant_id, "idempotency_key": key}
+    )
+    stage_changes.record_in(
+        change, from_stage=None, to_stage=LeadStage.NEW.value, actor=scope.actor, reason=None
+    )
+    audit.record_in(
+        change,
+        scope,
+        action=Action.LEAD_CREATED,
+        entity_type=Entity.LEAD,
+        before=None,
+        after={**fields, **_NEW_LEAD_DEFAULTS},
+    )
+    events.record_about_lead_in(
+        change, EventType.LEAD_CREATED, data={"fromStage": None, "toStage": LeadStage.NEW}
+    )
+    async with db.autocommit() as conn:
+        row = await change.run(conn)
+        if row is not None:
+            return lead_rows.changed_lead(row)
+        # Only a taken idempotency key skips the insert; the row holding it is committed.
+        existing = await lead_rows.get_by_idempotency_key(
+            conn, tenant_id=scope.tenant_id, key=key or ""
         )
-        if created is None:
-            # Only a taken idempotency key skips the insert; the row holding it is committed.
-            existing = await lead_rows.get_by_idempotency_key(
-                conn, tenant_id=scope.tenant_id, key=key or ""
-            )
-            if existing is None:
-                raise RuntimeError("createLead skipped its insert but found no lead for the key")
-            return existing
-        await stage_changes.record(
-            conn,
-            tenant_id=scope.tenant_id,
-            lead_id=created.id,
-            from_stage=None,
-            to_stage=created.stage.value,
-            actor=scope.actor,
-        )
-        await _audit(conn, scope, Action.LEAD_CREATED, None, created)
-        await events.record(
-            conn,
-            scope,
-            EventType.LEAD_CREATED,
-            lead_id=created.id,
-            data={"fromStage": None, "toStage": created.stage},
-        )
-        return created
+    if existing is None:
+        raise RuntimeError("createLead skipped its insert but found no lead for the key")
+    return existing
 
 
 def _new_lead_fields(new: NewLead) -> dict[str, str | None]:
@@ -121,23 +120,20 @@ async def update_lead(
     checks = Checks()
     values = _clean_fields(checks, changes)
     checks.raise_if_any()
-    async with db.transaction() as conn:
-        lead = await _locked_lead(conn, scope, lead_id)
+
+    def decide(lead: LeadRecord) -> Change | None:
         ensure_version(expected_version, lead.version)
         ensure_lead_editable(lead.stage)
-        values = {name: value for name, value in values.items() if getattr(lead, name) != value}
-        if not values:  # an edit to what is already there changes nothing, version included
-            return lead
-        updated = await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
-        await _audit(conn, scope, Action.LEAD_UPDATED, lead, updated)
-        await events.record(
-            conn,
-            scope,
-            EventType.LEAD_UPDATED,
-            lead_id=lead.id,
-            data={"fields": sorted(_api_names(values))},
+        changed = {name: value for name, value in values.items() if getattr(lead, name) != value}
+        if not changed:  # an edit to what is already there changes nothing, version included
+            return None
+        change = _recorded_update(scope, lead, changed, Action.LEAD_UPDATED)
+        events.record_about_lead_in(
+            change, EventType.LEAD_UPDATED, data={"fields": sorted(_api_names(changed))}
         )
-        return updated
+        return change
+
+    return await _change_lead(db, scope, lead_id, decide)
 
 
 async def change_lead_stage(
@@ -155,33 +151,28 @@ async def change_lead_stage(
     if stage is LeadStage.LOST and reason is None:
         checks.fail(field_path("reason"), "A reason is required to mark a lead LOST.")
     checks.raise_if_any()
-    async with db.transaction() as conn:
-        lead = await _locked_lead(conn, scope, lead_id)
+
+    def decide(lead: LeadRecord) -> Change:
         ensure_version(expected_version, lead.version)
         ensure_lead_transition(lead.stage, stage)
         values: dict[str, object] = {"stage": stage}
         if stage is LeadStage.LOST:
             values["lost_reason"] = reason
-        updated = await lead_rows.update_lead(conn, lead_id=lead.id, values=values)
-        await stage_changes.record(
-            conn,
-            tenant_id=scope.tenant_id,
-            lead_id=lead.id,
+        change = _recorded_update(scope, lead, values, Action.LEAD_STAGE_CHANGED)
+        stage_changes.record_in(
+            change,
             from_stage=lead.stage.value,
             to_stage=stage.value,
             actor=scope.actor,
             reason=reason,
         )
-        await _audit(conn, scope, Action.LEAD_STAGE_CHANGED, lead, updated)
-        await outcomes.record_for_lead(conn, scope, before=lead, after=updated)
-        await events.record(
-            conn,
-            scope,
-            EventType.LEAD_STAGE_CHANGED,
-            lead_id=lead.id,
-            data={"fromStage": lead.stage, "toStage": updated.stage},
+        outcomes.record_for_lead_in(change, before=lead, after=_as_updated(lead, values))
+        events.record_about_lead_in(
+            change, EventType.LEAD_STAGE_CHANGED, data={"fromStage": lead.stage, "toStage": stage}
         )
-        return updated
+        return change
+
+    return await _change_lead(db, scope, lead_id, decide)
 
 
 async def record_lead_message(
@@ -200,59 +191,86 @@ async def record_lead_message(
     channel_value = checks.text(channel, field_path("channel"), max_length=50, required=True)
     text_value = checks.text(text, field_path("text"), max_length=10_000, multiline=True)
     checks.raise_if_any()
-    async with db.transaction() as conn:
-        lead = await _locked_lead(conn, scope, lead_id)
+
+    def decide(lead: LeadRecord) -> Change:
         ensure_lead_editable(lead.stage)
-        await message_rows.insert_message(
-            conn,
-            values={
-                "tenant_id": scope.tenant_id,
-                "lead_id": lead.id,
-                "direction": direction,
-                "channel": channel_value,
-                "text": text_value,
-            },
+        # exact: the change is made only if no other one was since `lead` was read
+        count = lead.message_count + 1
+        change = _recorded_update(
+            scope, lead, {"message_count": count}, Action.LEAD_MESSAGE_RECORDED
         )
-        updated = await lead_rows.increment_message_count(conn, lead_id=lead.id)
-        await background_scoring.queue_after_message(
-            conn, scope, lead_id=lead.id, direction=direction, every=rescore_every
+        message_rows.insert_in(
+            change, values={"direction": direction, "channel": channel_value, "text": text_value}
         )
-        await _audit(conn, scope, Action.LEAD_MESSAGE_RECORDED, lead, updated)
-        await events.record(
-            conn,
-            scope,
+        background_scoring.queue_after_message_in(change, direction=direction, every=rescore_every)
+        events.record_about_lead_in(
+            change,
             EventType.LEAD_MESSAGE_RECORDED,
-            lead_id=lead.id,
-            data={"direction": direction, "messageCount": updated.message_count},
+            data={"direction": direction, "messageCount": count},
         )
-        return updated
+        return change
+
+    return await _change_lead(db, scope, lead_id, decide)
 
 
-async def _locked_lead(conn: AsyncConnection, scope: Scope, lead_id: int) -> LeadRecord:
-    """The lead, row-locked for the rest of the transaction, or NOT_FOUND."""
-    lead = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead_id, for_update=True)
+async def _change_lead(
+    db: Database, scope: Scope, lead_id: int, decide: Callable[[LeadRecord], Change | None]
+) -> LeadRecord:
+    """Read the lead, let `decide` apply the rules and build the change (None: nothing to
+    change), and make it in one statement guarded by the version read: two round trips
+    on a connection already acting for the tenant. When another change came between the
+    read and the write, decide again holding the lead's row lock, which no change can
+    pass: a busy lead queues its changes instead of failing them."""
+    async with db.autocommit() as conn:
+        made = await _decide_and_make(conn, scope, lead_id, decide, lock=False)
+    if made is None:
+        async with db.transaction() as conn:
+            made = await _decide_and_make(conn, scope, lead_id, decide, lock=True)
+    if made is None:
+        raise RuntimeError("a change decided under the lead's row lock lost its guard")
+    return made
+
+
+async def _decide_and_make(
+    conn: AsyncConnection,
+    scope: Scope,
+    lead_id: int,
+    decide: Callable[[LeadRecord], Change | None],
+    *,
+    lock: bool,
+) -> LeadRecord | None:
+    """The lead as changed (or as it is, with nothing to change); None when its version
+    moved on before the change was written."""
+    lead = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead_id, for_update=lock)
     if lead is None:
         raise not_found("Lead", LEAD_ID_FIELD)
-    return lead
+    change = decide(lead)
+    if change is None:
+        return lead
+    row = await change.run(conn)
+    return None if row is None else lead_rows.changed_lead(row)
+
+
+def _recorded_update(
+    scope: Scope, lead: LeadRecord, values: Mapping[str, object], action: Action
+) -> Change:
+    """The guarded update of `lead` to `values`, with its audit entry."""
+    change = lead_rows.guarded_update(lead, values)
+    audit.record_in(
+        change,
+        scope,
+        action=action,
+        entity_type=Entity.LEAD,
+        before=audit.lead_fields(lead),
+        after=audit.lead_fields(_as_updated(lead, values)),
+    )
+    return change
+
+
+def _as_updated(lead: LeadRecord, values: Mapping[str, object]) -> LeadRecord:
+    """`lead` as the guarded update will leave it (updated_at aside)."""
+    return dataclasses.replace(lead, **values, version=lead.version + 1)  # type: ignore[arg-type]
 
 
 def _api_names(values: Mapping[str, object]) -> list[str]:
     return [audit.api_name(name) for name in values]
-
-
-async def _audit(
-    conn: AsyncConnection,
-    scope: Scope,
-    action: Action,
-    before: LeadRecord | None,
-    after: LeadRecord,
-) -> None:
-    await audit.record(
-        conn,
-        scope,
-        action=action,
-        entity_type=Entity.LEAD,
-        entity_id=after.id,
-        before=None if before is None else audit.lead_fields(before),
-        after=audit.lead_fields(after),
-    )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change
 from db.queries import leads as lead_rows
 from db.queries import outcomes as outcome_rows
 from db.records import LeadRecord, OutcomeRecord, SaleRecord
@@ -26,18 +27,13 @@ from services.analysis import scoring_input
 from services.scope import Scope
 
 
-async def record_for_lead(
-    conn: AsyncConnection, scope: Scope, *, before: LeadRecord, after: LeadRecord
-) -> OutcomeRecord | None:
-    """A lead that has just become LOST gets its LOSS, decided on the lead as it was
-    `before`; any other stage records nothing."""
+def record_for_lead_in(change: Change, *, before: LeadRecord, after: LeadRecord) -> None:
+    """A lead that `change` makes LOST gets its LOSS, decided on the lead as it was
+    `before`, written by the change's own statement; any other stage records nothing."""
     result = outcome_of_lead_stage(after.stage)
-    if result is None:
-        return None
-    features = scoring_input(before, now=datetime.now(UTC))
-    return await _record(
-        conn, scope, lead_id=after.id, sale_id=None, result=result, features=features
-    )
+    if result is not None:
+        features = scoring_input(before, now=datetime.now(UTC))
+        outcome_rows.insert_in(change, values=_values(result, features))
 
 
 async def record_for_sale(
@@ -97,16 +93,26 @@ async def _record(
 ) -> OutcomeRecord:
     # LOST and PAID are final and the caller holds the deciding row's lock, so a second
     # outcome for the lead cannot arise; the unique lead_id would refuse one anyway.
-    values: dict[str, object] = {
+    values = {
+        **_values(result, features, origin),
         "tenant_id": scope.tenant_id,
         "lead_id": lead_id,
         "sale_id": sale_id,
-        "result": result,
-        "features": None if features is None else features.as_json(),
-        "origin": origin,
     }
     if occurred_at is not None:
         values["occurred_at"] = occurred_at
     outcome = await outcome_rows.insert_outcome(conn, values=values)
     await outcome_rows.link_analyses_so_far(conn, outcome=outcome)
     return outcome
+
+
+def _values(
+    result: OutcomeResult,
+    features: ScoringInput | None,
+    origin: OutcomeOrigin = OutcomeOrigin.RECORDED,
+) -> dict[str, object]:
+    return {
+        "result": result,
+        "features": None if features is None else features.as_json(),
+        "origin": origin,
+    }

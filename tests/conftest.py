@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import migrations
-from db.database import Database, app_login_url, create_engine
+from db.database import Database, app_login_url, create_engine, open_database
 from db.embedded import start_embedded_postgres
 from db.models import DEFAULT_TENANT_ID
 from domain.access import Role
@@ -104,7 +104,7 @@ async def migrated(database_url: str) -> str:
 @pytest.fixture(scope="session")
 async def admin_key(migrated: str) -> str:
     """An API key of an admin of the default tenant; every test client sends it."""
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     try:
         return await users.admin_key(db=db, tenant_id=DEFAULT_TENANT_ID, email=TEST_ADMIN_EMAIL)
     finally:
@@ -242,7 +242,7 @@ UserClient = Callable[..., Awaitable[GraphQLClient]]
 @pytest.fixture
 async def gql_as(live_server: LiveServer, migrated: str) -> AsyncIterator[UserClient]:
     """`await gql_as(email, role)`: a client acting as a new user of the default tenant."""
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     clients: list[httpx.AsyncClient] = []
 
     async def client_for(email: str, role: Role = Role.MANAGER) -> GraphQLClient:
@@ -323,7 +323,7 @@ def fake_openai(fake_openai_server: FakeOpenAI) -> FakeOpenAI:
 @pytest.fixture
 async def owner(migrated: str) -> AsyncIterator[Database]:
     """The owner's login: every tenant's rows, no Row Level Security (set-up, checks)."""
-    database = Database(create_engine(migrated, pool_size=2))
+    database = open_database(migrated, pool_size=2)
     yield database
     await database.dispose()
 
@@ -332,6 +332,6 @@ async def owner(migrated: str) -> AsyncIterator[Database]:
 async def app_db(migrated: str) -> AsyncIterator[Database]:
     """The database as the served app and the worker use it: the `crm_app` login, under
     Row Level Security (act for a tenant with db.tenancy.acting_for)."""
-    database = Database(create_engine(app_login_url(migrated), pool_size=4, app_role=True))
+    database = open_database(app_login_url(migrated), pool_size=4, app_role=True)
     yield database
     await database.dispose()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from services import users
 from tests.databases import delete_tenant
 
@@ -22,7 +22,7 @@ class SecondTenant:
 async def second_tenant(database_url: str, name: str) -> AsyncIterator[SecondTenant]:
     """A new tenant called `name` with an admin of its own (admin@<name>.example); it is
     removed afterwards with every row it got meanwhile."""
-    owner = Database(create_engine(database_url, pool_size=2))
+    owner = open_database(database_url, pool_size=2)
     async with owner.transaction() as conn:
         created = await conn.execute(
             text("INSERT INTO tenants (name) VALUES (:name) RETURNING id"), {"name": name}

@@ -21,7 +21,7 @@ from datetime import timedelta
 import procrastinate
 from procrastinate import exceptions as queue_errors
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database, app_login_url, open_database
 from services.background_scoring import BackgroundScoring
 from services.scorer_choice import ScorerSelection, ScorerSource
 from services.webhooks.attempts import Deliverer
@@ -69,14 +69,12 @@ class Worker:
         """Work until cancelled (or, with signal handlers, until SIGINT/SIGTERM). Jobs
         under way get CRM_WEBHOOK_TIMEOUT_SECONDS and a little more to finish."""
         settings = self.settings
-        owner = Database(create_engine(self.database_url, pool_size=2))
-        app_db = Database(
-            create_engine(
-                settings.app_database_url or app_login_url(self.database_url),
-                pool_size=min(settings.worker.concurrency, 20),
-                app_role=True,
-                statement_timeout_ms=settings.statement_timeout_ms,
-            )
+        owner = open_database(self.database_url, pool_size=2)
+        app_db = open_database(
+            settings.app_database_url or app_login_url(self.database_url),
+            pool_size=min(settings.worker.concurrency, 20),
+            app_role=True,
+            statement_timeout_ms=settings.statement_timeout_ms,
         )
         sender = Sender(
             timeout_seconds=settings.webhooks.timeout_seconds,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change, insert_from
 from db.keyset import Page, PageRequest, paginate, to_page
 from db.models import AuditEntry, table
 from db.records import AuditRecord, columns_of
@@ -28,6 +29,19 @@ class AuditFilter:
 
 async def append(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
     await conn.execute(insert(audit_log).values(**values))
+
+
+def append_in(change: Change, *, values: dict[str, Any]) -> None:
+    """An entry about the changed row (its tenant and id), written by the change's own
+    statement."""
+    change.record(
+        insert_from(
+            audit_log,
+            change.row,
+            copied={"tenant_id": "tenant_id", "entity_id": "id"},
+            values=values,
+        )
+    )
 
 
 async def get_many(

@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change, insert_from
 from db.models import Event, EventRetention, table
 from db.records import EventRecord, columns_of
 
@@ -33,6 +34,16 @@ async def append(conn: AsyncConnection, *, rows: Sequence[dict[str, Any]]) -> li
         stmt = insert(events).values(batch).returning(events.c.id)
         event_ids += sorted(int(event_id) for event_id in (await conn.execute(stmt)).scalars())
     return event_ids
+
+
+def append_in(change: Change, *, about: str, values: dict[str, Any]) -> None:
+    """An event about the changed row (its tenant, and its id as the column `about`),
+    appended by the change's own statement."""
+    change.record(
+        insert_from(
+            events, change.row, copied={"tenant_id": "tenant_id", about: "id"}, values=values
+        )
+    )
 
 
 async def after(

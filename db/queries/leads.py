@@ -1,14 +1,15 @@
 """Reads and writes of the `leads` table."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change
 from db.keyset import Page, PageRequest, paginate, to_page
 from db.models import Lead, table
 from db.records import LeadRecord, columns_of
@@ -70,21 +71,6 @@ async def get_by_idempotency_key(
     return None if row is None else LeadRecord.from_row(row)
 
 
-async def insert_lead(conn: AsyncConnection, *, values: dict[str, Any]) -> LeadRecord | None:
-    """Insert; None when the idempotency key is already taken (the first insert wins)."""
-    stmt = (
-        insert(leads)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=[leads.c.tenant_id, leads.c.idempotency_key],
-            index_where=leads.c.idempotency_key.is_not(None),
-        )
-        .returning(*_COLUMNS)
-    )
-    row = (await conn.execute(stmt)).first()
-    return None if row is None else LeadRecord.from_row(row)
-
-
 async def update_lead(conn: AsyncConnection, *, lead_id: int, values: dict[str, Any]) -> LeadRecord:
     """Apply a change the service decided on: bumps version and updated_at."""
     stmt = (
@@ -96,10 +82,37 @@ async def update_lead(conn: AsyncConnection, *, lead_id: int, values: dict[str, 
     return LeadRecord.from_row((await conn.execute(stmt)).one())
 
 
-async def increment_message_count(conn: AsyncConnection, *, lead_id: int) -> LeadRecord:
-    return await update_lead(
-        conn, lead_id=lead_id, values={"message_count": leads.c.message_count + 1}
+def guarded_insert(values: Mapping[str, Any]) -> Change:
+    """A new lead, unless its idempotency key is taken (then nothing is written)."""
+    return Change(
+        insert(leads)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[leads.c.tenant_id, leads.c.idempotency_key],
+            index_where=leads.c.idempotency_key.is_not(None),
+        )
+        .returning(*_COLUMNS)
     )
+
+
+def guarded_update(lead: LeadRecord, values: Mapping[str, Any]) -> Change:
+    """`lead` changed to `values`, only if it is still at the version it was read at;
+    bumps version and updated_at."""
+    return Change(
+        update(leads)
+        .where(
+            leads.c.tenant_id == lead.tenant_id,
+            leads.c.id == lead.id,
+            leads.c.version == lead.version,
+        )
+        .values(**values, version=leads.c.version + 1, updated_at=func.now())
+        .returning(*_COLUMNS)
+    )
+
+
+def changed_lead(row: Row[Any]) -> LeadRecord:
+    """The lead in a row of a Change on leads (its answers follow the lead's columns)."""
+    return LeadRecord.from_row(row[: len(_COLUMNS)])
 
 
 async def set_latest_analysis(

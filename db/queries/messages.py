@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change, insert_from
 from db.keyset import Page, PageRequest
 from db.models import LeadMessage, table
 from db.queries.windows import page_per_parent
@@ -15,9 +16,13 @@ messages = table(LeadMessage)
 _COLUMNS = columns_of(LeadMessageRecord, messages)
 
 
-async def insert_message(conn: AsyncConnection, *, values: dict[str, Any]) -> LeadMessageRecord:
-    stmt = insert(messages).values(**values).returning(*_COLUMNS)
-    return LeadMessageRecord.from_row((await conn.execute(stmt)).one())
+def insert_in(change: Change, *, values: dict[str, Any]) -> None:
+    """A message with the changed lead, written by the change's own statement."""
+    change.record(
+        insert_from(
+            messages, change.row, copied={"tenant_id": "tenant_id", "lead_id": "id"}, values=values
+        )
+    )
 
 
 async def get_many(

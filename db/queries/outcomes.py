@@ -8,6 +8,7 @@ from sqlalchemy import insert, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change, insert_from
 from db.models import LeadAnalysis, LeadOutcome, LeadOutcomeAnalysis, table
 from db.records import AnalysisRecord, OutcomeRecord, ScoredOutcomeRecord, columns_of
 
@@ -30,6 +31,22 @@ async def link_analyses_so_far(conn: AsyncConnection, *, outcome: OutcomeRecord)
     )
     stmt = insert(links).from_select(["outcome_id", "analysis_id", "tenant_id"], made_so_far)
     return (await conn.execute(stmt)).rowcount
+
+
+def insert_in(change: Change, *, values: dict[str, Any]) -> None:
+    """The changed lead's outcome, linked to every analysis of the lead made so far,
+    written by the change's own statement."""
+    outcome = change.record(
+        insert_from(
+            outcomes, change.row, copied={"tenant_id": "tenant_id", "lead_id": "id"}, values=values
+        ).returning(outcomes.c.id, outcomes.c.tenant_id, outcomes.c.lead_id)
+    )
+    made_so_far = select(outcome.c.id, analyses.c.id, analyses.c.tenant_id).where(
+        analyses.c.tenant_id == outcome.c.tenant_id, analyses.c.lead_id == outcome.c.lead_id
+    )
+    change.record(
+        insert(links).from_select(["outcome_id", "analysis_id", "tenant_id"], made_so_far)
+    )
 
 
 async def by_leads(

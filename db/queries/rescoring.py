@@ -1,27 +1,17 @@
 """Queueing leads for background scoring (migration 0014's `crm_defer_rescoring`).
 
-The app role reaches the job queue only through that function; each statement here is
-one round trip, in the caller's transaction, under Row Level Security.
+The app role reaches the job queue only through that function, under Row Level Security.
 """
 
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import case, func, select, text
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change
+from db.queries.messages import messages
 from domain.enums import MessageDirection
-
-# Counted under the lead's row lock (recordLeadMessage holds it), so two messages never
-# see the same count. `ix_lead_messages_lead` finds the lead's messages.
-_AFTER_INBOUND_MESSAGE = text(
-    """
-    SELECT public.crm_defer_rescoring(:tenant_id, ARRAY[:lead_id]::bigint[])
-      FROM (SELECT count(*) AS inbound FROM lead_messages
-             WHERE tenant_id = :tenant_id AND lead_id = :lead_id AND direction = :inbound)
-           AS counted
-     WHERE counted.inbound % :every = 0
-    """
-)
 
 # Active leads whose latest analysis is older than :before (or, never analysed, that were
 # created before it), oldest first, handed to the queueing function in one statement.
@@ -51,21 +41,26 @@ QUEUE_STALE = text(
 )
 
 
-async def queue_after_inbound_message(
-    conn: AsyncConnection, *, tenant_id: int, lead_id: int, every: int
-) -> bool:
-    """Queue the lead when its inbound messages are now a multiple of `every`; whether a
-    new job was queued (False too when one was already waiting)."""
-    queued = await conn.scalar(
-        _AFTER_INBOUND_MESSAGE,
-        {
-            "tenant_id": tenant_id,
-            "lead_id": lead_id,
-            "inbound": MessageDirection.INBOUND.value,
-            "every": every,
-        },
+def queue_after_inbound_message_in(change: Change, *, every: int) -> None:
+    """Queue the changed lead, by the change's own statement, when the inbound message
+    it records makes the lead's inbound count a multiple of `every`.
+
+    The statement does not see the message it inserts, so the count is of the earlier
+    ones, plus this one. The change is guarded by the lead's version, so no other message
+    can have been recorded for the lead since it was read (`ix_lead_messages_lead`)."""
+    lead = change.row
+    earlier = (
+        select(func.count())
+        .where(
+            messages.c.tenant_id == lead.c.tenant_id,
+            messages.c.lead_id == lead.c.id,
+            messages.c.direction == MessageDirection.INBOUND,
+        )
+        .scalar_subquery()
     )
-    return bool(queued)
+    due = (earlier + 1) % every == 0
+    queue = func.public.crm_defer_rescoring(lead.c.tenant_id, array([lead.c.id]))
+    change.answer(case((due, queue), else_=0).label("rescoring_queued"))
 
 
 async def queue_stale(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.change import Change, insert_from
 from db.models import StageChange, table
 from db.records import StageChangeRecord, columns_of
 
@@ -33,6 +34,30 @@ async def record(
             to_stage=to_stage,
             actor=actor,
             reason=reason,
+        )
+    )
+
+
+def record_in(
+    change: Change,
+    *,
+    to_stage: str,
+    from_stage: str | None,
+    actor: str | None,
+    reason: str | None,
+) -> None:
+    """The changed lead's step, written by the change's own statement."""
+    change.record(
+        insert_from(
+            stage_changes,
+            change.row,
+            copied={"tenant_id": "tenant_id", "lead_id": "id"},
+            values={
+                "from_stage": from_stage,
+                "to_stage": to_stage,
+                "actor": actor,
+                "reason": reason,
+            },
         )
     )
 

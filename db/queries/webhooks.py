@@ -7,7 +7,7 @@ connection, so a delivery and the job that will attempt it commit together.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -124,30 +124,6 @@ async def reset_failures(conn: AsyncConnection, *, tenant_id: int, webhook_id: i
 
 
 # ---------------------------------------------------------------- deliveries
-
-
-_ENQUEUE: Final = text("""
-INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type)
-SELECT w.tenant_id, w.id, e.id, e.type
-  FROM unnest(CAST(:event_ids AS bigint[]), CAST(:event_types AS text[])) AS e(id, type)
-  JOIN webhooks AS w ON e.type = ANY (w.event_types)
- WHERE w.tenant_id = :tenant_id AND w.enabled
- ORDER BY e.id, w.id
-RETURNING id
-""")
-
-
-async def enqueue_events(
-    conn: AsyncConnection, *, tenant_id: int, events: Sequence[tuple[int, str]]
-) -> list[int]:
-    """One pending delivery of each (event id, type) to each enabled endpoint of the
-    tenant that wants its type; their ids (none, usually), in a single statement."""
-    params = {
-        "tenant_id": tenant_id,
-        "event_ids": [event_id for event_id, _ in events],
-        "event_types": [event_type for _, event_type in events],
-    }
-    return [int(row_id) for row_id in (await conn.execute(_ENQUEUE, params)).scalars()]
 
 
 async def defer_attempts(

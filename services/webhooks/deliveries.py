@@ -1,14 +1,12 @@
 """Deliveries: one per event and endpoint, made in the transaction of the event itself.
 
-`enqueue` runs on the connection of the change that records the event, so an event and
-its deliveries (and the jobs that will attempt them) commit together or not at all: no
+Appending an event makes its deliveries and the jobs that will attempt them, in the
+statement of the append (migration 0020), so they commit together or not at all: no
 event is left without its deliveries, and no delivery names an event that never was.
+This module redelivers, prunes and reads them.
 """
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.database import Database
 from db.queries import events as event_rows
@@ -24,20 +22,6 @@ from services.validation import field_path
 
 PRUNE_BATCH = 5_000
 STRANDED_AFTER = timedelta(hours=1)  # far longer than any job waits to run
-
-
-async def enqueue(
-    conn: AsyncConnection, *, tenant_id: int, events: Sequence[tuple[int, str]]
-) -> int:
-    """A pending delivery of each (event id, type) to each enabled endpoint of the tenant
-    that wants its type, each with the job of its first attempt; how many. Call it on the
-    events' own connection (services/events.record does)."""
-    delivery_ids = await webhook_rows.enqueue_events(conn, tenant_id=tenant_id, events=events)
-    if delivery_ids:
-        await webhook_rows.defer_attempts(
-            conn, tenant_id=tenant_id, delivery_ids=delivery_ids, attempt=1
-        )
-    return len(delivery_ids)
 
 
 async def redeliver(*, db: Database, scope: Scope, delivery_id: int) -> WebhookDeliveryRecord:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from services.ai.factory import ModelChain, build_model_chain
@@ -18,7 +18,7 @@ from .test_openai_scorer import FEATURES, MODEL
 
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=2))
+    database = open_database(migrated, pool_size=2)
     yield database
     await database.dispose()
 

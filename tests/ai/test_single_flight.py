@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.queries import analyses as analysis_rows
 from domain.access import Role
@@ -24,7 +24,7 @@ SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
 
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=2))
+    database = open_database(migrated, pool_size=2)
     yield database
     await database.dispose()
 

@@ -21,7 +21,7 @@ import jwt
 import pytest
 from sqlalchemy import event, text
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.records import UserRecord
 from domain.access import Role
@@ -98,7 +98,7 @@ class People:
 
 @pytest.fixture(scope="module")
 async def people(migrated: str) -> AsyncIterator[People]:
-    db = Database(create_engine(migrated, pool_size=2))
+    db = open_database(migrated, pool_size=2)
     made = People(db)
     yield made
     await made.remove_all()

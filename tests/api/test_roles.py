@@ -16,7 +16,7 @@ from graphql import build_schema
 from sqlalchemy import text
 from strawberry.types.base import StrawberryObjectDefinition
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.records import UserRecord
 from domain.access import Role
@@ -278,7 +278,7 @@ class RoleClients:
 
 @pytest.fixture(scope="module")
 async def clients(live_server: LiveServer, migrated: str) -> AsyncIterator[RoleClients]:
-    made = RoleClients(Database(create_engine(migrated, pool_size=1)), live_server.url)
+    made = RoleClients(open_database(migrated, pool_size=1), live_server.url)
     for role in ROLES:
         _user, made.by_role[role] = await made.user(f"{role.value}@roles.example.com", role)
     yield made

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from domain.access import Role
 from realtime.listener import ACCESS_CHANNEL, listener_dsn
@@ -67,7 +67,7 @@ class Heard:
 
 @pytest.fixture
 async def heard(migrated: str) -> AsyncIterator[Heard]:
-    owner = Database(create_engine(migrated, pool_size=2))
+    owner = open_database(migrated, pool_size=2)
     listening = Heard(owner)
     conn = await asyncpg.connect(listener_dsn(migrated))
     await conn.add_listener(ACCESS_CHANNEL, listening)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.queries import analyses, leads
 from domain.enums import LeadSource, Recommendation
@@ -13,7 +13,7 @@ from domain.enums import LeadSource, Recommendation
 
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=1))
+    database = open_database(migrated, pool_size=1)
     yield database
     await database.dispose()
 
@@ -35,10 +35,11 @@ def _analysis(lead_id: int, score: float) -> dict[str, Any]:
 async def test_an_older_analysis_finishing_late_does_not_replace_the_newer(db: Database) -> None:
     async with db.transaction() as conn:
         # given a lead with two stored analyses, the second one newer
-        lead = await leads.insert_lead(
-            conn, values={"tenant_id": DEFAULT_TENANT_ID, "name": "A", "source": LeadSource.OTHER}
-        )
-        assert lead is not None
+        row = await leads.guarded_insert(
+            {"tenant_id": DEFAULT_TENANT_ID, "name": "A", "source": LeadSource.OTHER}
+        ).run(conn)
+        assert row is not None
+        lead = leads.changed_lead(row)
         older = await analyses.insert_analysis(conn, values=_analysis(lead.id, 0.2))
         newer = await analyses.insert_analysis(conn, values=_analysis(lead.id, 0.9))
         # when the newer is recorded as latest first, and the older one after it

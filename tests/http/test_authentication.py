@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.records import UserRecord
 from domain.access import Role
@@ -74,7 +74,7 @@ class Accounts:
 
 @pytest.fixture(scope="module")
 async def accounts(migrated: str) -> AsyncIterator[Accounts]:
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     made = Accounts(db)
     yield made
     await made.remove_all()

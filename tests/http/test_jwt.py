@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from db.database import Database, create_engine
+from db.database import open_database
 from db.models import DEFAULT_TENANT_ID
 from domain.access import Role
 from services import users
@@ -72,7 +72,7 @@ def tampered(token: str) -> str:
 
 @pytest.fixture(scope="module")
 async def signed_in_user(migrated: str) -> AsyncIterator[str]:
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     admin = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
     await users.create_user(db=db, scope=admin, email=EMAIL, role=Role.VIEWER)
     yield EMAIL

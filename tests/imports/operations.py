@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import open_database
 from tests.conftest import GraphQLClient
 
 Json = dict[str, Any]
@@ -50,7 +50,7 @@ def rows_by_line(report: Json) -> dict[int, Json]:
 
 async def table_counts(database_url: str, *tables: str) -> dict[str, int]:
     """Rows in each table, counted as the owner (every tenant)."""
-    db = Database(create_engine(database_url, pool_size=1))
+    db = open_database(database_url, pool_size=1)
     try:
         async with db.read() as conn:
             return {

@@ -4,7 +4,7 @@ the good rows of the same file are. A file that cannot be read at all is refused
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import open_database
 from db.models import DEFAULT_TENANT_ID
 from domain.access import Role
 from domain.errors import DomainError
@@ -136,7 +136,7 @@ async def test_files_that_cannot_be_read_are_refused_whole(gql: GraphQLClient) -
 
 async def test_non_utf8_and_oversized_files_are_refused_by_the_service(migrated: str) -> None:
     # given the service with small limits
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     scope = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
     limits = ImportLimits(max_bytes=200, max_rows=2)
     try:
@@ -158,7 +158,7 @@ async def test_non_utf8_and_oversized_files_are_refused_by_the_service(migrated:
 
 
 async def test_a_bom_is_allowed(gql: GraphQLClient, migrated: str) -> None:
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     scope = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
     try:
         report = await import_leads(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.database import Database, app_login_url, create_engine
+from db.database import Database, app_login_url, create_engine, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.queries.imports import IMPORTS_LOCK, lock_tenant_imports
 from db.tenancy import acting_for
@@ -57,11 +57,11 @@ async def owner(migrated: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def app_db(migrated: str) -> AsyncIterator[Database]:
     """The app's own login, with the short statement timeout."""
-    engine = create_engine(
+    db = open_database(
         app_login_url(migrated), app_role=True, statement_timeout_ms=STATEMENT_TIMEOUT_MS
     )
-    yield Database(engine)
-    await engine.dispose()
+    yield db
+    await db.dispose()
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import open_database
 from tests.conftest import GraphQLClient
 from tests.imports.operations import csv_of, report_of
 
@@ -17,7 +17,7 @@ HEADER = (
 
 
 async def _rows(database_url: str, query: str) -> list[dict[str, Any]]:
-    db = Database(create_engine(database_url, pool_size=1))
+    db = open_database(database_url, pool_size=1)
     try:
         async with db.read() as conn:
             return [dict(row._mapping) for row in await conn.execute(text(query))]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from tests.api.operations import (
     analyze,
     change_sale_stage,
@@ -35,7 +35,7 @@ MONEY = {"amount": "900.00", "currency": "EUR"}
 @pytest.fixture
 async def owner_db(migrated: str) -> AsyncIterator[Database]:
     """The owner's handle, to look at the tables without row level security."""
-    database = Database(create_engine(migrated, pool_size=1))
+    database = open_database(migrated, pool_size=1)
     yield database
     await database.dispose()
 

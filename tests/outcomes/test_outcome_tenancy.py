@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.tenancy import acting_for
 from tests.api.operations import analyze, change_stage, create_lead, database_id, ok
@@ -39,7 +39,7 @@ async def test_each_tenant_sees_only_its_own_outcomes_and_a_removed_tenant_takes
 ) -> None:
     # given a lost, analysed lead in our tenant
     await _lost_lead(gql, analysed=True)
-    owner = Database(create_engine(migrated, pool_size=1))
+    owner = open_database(migrated, pool_size=1)
     try:
         async with second_tenant(migrated, "Outcome Co") as other:
             # and a lost lead in a second tenant, never analysed (tests/databases.delete_tenant

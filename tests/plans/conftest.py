@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from bench.dataset import Dataset, ensure_dataset
-from db.database import Database, create_engine
+from db.database import open_database
 from domain.access import Role
 from services import api_keys, users
 from services.scope import Scope
@@ -104,7 +104,7 @@ async def plans_database(database_url: str) -> AsyncIterator[PlansDatabase]:
 
 
 async def _add_odd_leads(url: str, tenant_id: int) -> tuple[int, ...]:
-    db = Database(create_engine(url, pool_size=1))
+    db = open_database(url, pool_size=1)
     try:
         async with db.transaction() as conn:
             made = await conn.execute(text(_ODD_LEADS), {"t": tenant_id})
@@ -124,7 +124,7 @@ async def _add_odd_leads(url: str, tenant_id: int) -> tuple[int, ...]:
 
 async def key_for(url: str, tenant_id: int, email: str, role: Role) -> str:
     """An API key of a new user of `role` in the tenant."""
-    db = Database(create_engine(url, pool_size=1))
+    db = open_database(url, pool_size=1)
     try:
         admin = Scope(tenant_id=tenant_id, actor="tests", role=Role.ADMIN)
         user = await users.create_user(db=db, scope=admin, email=email, role=role)

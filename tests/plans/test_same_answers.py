@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import open_database
 from domain.global_ids import to_global_id
 from resolvers.pagination import encode_cursor
 from settings import Settings
@@ -42,7 +42,7 @@ async def twins(plans_database: PlansDatabase, settings: Settings) -> AsyncItera
 @pytest.fixture(scope="module")
 async def lead_ids(plans_database: PlansDatabase) -> list[str]:
     """Every lead's global ID, oldest row first."""
-    db = Database(create_engine(plans_database.url, pool_size=1))
+    db = open_database(plans_database.url, pool_size=1)
     try:
         async with db.read() as conn:
             rows = await conn.execute(

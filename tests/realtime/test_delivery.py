@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from db.database import Database, create_engine
+from db.database import open_database
 from db.models import DEFAULT_TENANT_ID
 from domain.enums import LeadSource
 from services import leads
@@ -198,7 +198,7 @@ async def test_one_event_for_many_subscribers_costs_the_database_as_much_as_for_
     # given a server, and a way to count the statements it sends while one new lead is
     # delivered to some subscribers (two different selections, both loading the lead)
     server = await realtime_server()
-    owner = Database(create_engine(migrated, pool_size=1))
+    owner = open_database(migrated, pool_size=1)
     scope = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests")
     selections = [
         "subscription { leadStageChanged { lead { name company } } }",

@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 import pytest
 
-from db.database import Database, create_engine
+from db.database import open_database
 from db.models import DEFAULT_TENANT_ID
 from domain.access import Role
 from services import users
@@ -44,7 +44,7 @@ def token(expires_in: int, **overrides: Any) -> str:
 @pytest.fixture
 async def signed_in_user(migrated: str) -> AsyncIterator[str]:
     """A viewer of the default tenant, known by the e-mail its tokens carry."""
-    db = Database(create_engine(migrated, pool_size=1))
+    db = open_database(migrated, pool_size=1)
     admin = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests", role=Role.ADMIN)
     await users.create_user(db=db, scope=admin, email=EMAIL, role=Role.VIEWER)
     yield EMAIL

@@ -7,7 +7,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import open_database
 from domain.access import Role
 from domain.global_ids import to_global_id
 from services.retention import prune_events
@@ -334,7 +334,7 @@ async def test_resuming_after_events_retention_removed_is_refused(
     await create_lead(gql)
     first = (await gql.data("{ latestEventId }"))["latestEventId"]
     await create_lead(gql)
-    owner = Database(create_engine(migrated, pool_size=1))
+    owner = open_database(migrated, pool_size=1)
     try:
         async with owner.transaction() as conn:
             await conn.execute(

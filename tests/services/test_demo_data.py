@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID, Lead, LeadAnalysis, Sale, StageChange, table
 from domain.enums import LeadSource, LeadStage, SaleStage
 from services.ai.heuristic import TRANSFER_FROM
@@ -35,7 +35,7 @@ SALE_PATHS = {
 
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=1))
+    database = open_database(migrated, pool_size=1)
     yield database
     await database.dispose()
 
@@ -148,7 +148,7 @@ async def test_demo_data_respects_a_stricter_transfer_gate(db: Database) -> None
 
 async def test_two_servers_starting_together_load_the_demo_once(migrated: str) -> None:
     # given two processes' worth of database handles on one empty database
-    first, second = (Database(create_engine(migrated, pool_size=2)) for _ in range(2))
+    first, second = (open_database(migrated, pool_size=2) for _ in range(2))
     try:
         # when both load the demo data at the same moment
         loaded = await asyncio.gather(

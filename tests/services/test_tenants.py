@@ -5,14 +5,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from db.database import Database, create_engine
+from db.database import Database, open_database
 from domain.errors import DomainError
 from services.tenants import tenant_named
 
 
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(migrated, pool_size=2))
+    database = open_database(migrated, pool_size=2)
     yield database
     async with database.transaction() as conn:
         await conn.execute(text("DELETE FROM tenants WHERE name = 'Globex'"))
