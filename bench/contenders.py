@@ -37,9 +37,10 @@ def running_ours(database_url: str) -> Iterator[Service]:
 
 
 @contextmanager
-def running_read_floor(database_url: str, tenant_id: int) -> Iterator[Floor]:
-    """bench/read_floor.py in a process of its own, on the owner's `database_url`."""
-    with running_module("bench.read_floor", libpq_url(database_url), str(tenant_id)) as floor:
+def running_read_floor(database_url: str, tenant_id: int, pool: str = "asyncpg") -> Iterator[Floor]:
+    """bench/read_floor.py in a process of its own, on the owner's `database_url`, with
+    its `pool`: `asyncpg`, or `queue` for the strict floor."""
+    with running_module("bench.read_floor", libpq_url(database_url), str(tenant_id), pool) as floor:
         yield floor
 
 

@@ -1,12 +1,16 @@
 """The floor for reads: what hand-written SQL on asyncpg answers, with no GraphQL at all.
 
-    python -m bench.read_floor PORT DATABASE_URL TENANT_ID
+    python -m bench.read_floor PORT DATABASE_URL TENANT_ID [POOL]
 
-A bare Starlette app on the same uvicorn stack, one asyncpg pool, one query per request,
-orjson. It answers the benchmark's read operations with exactly the JSON our GraphQL
-server gives for the same documents (the *_QUERY constants below), within one tenant, so
-the two are compared on equal work; `bench/reads.py` checks they agree before timing. It
-is the physical limit of Python on this work and the denominator of every ratio.
+A bare Starlette app on the same uvicorn stack, one query per request, orjson. POOL is
+`asyncpg` (the default: asyncpg's Pool, as a minimal app would have it, which starts a
+task and a timer for each query it hands back) or `queue`, the strict floor: the least
+a pool can be, connections opened at start-up and handed out from an asyncio queue.
+
+It answers the benchmark's read operations with exactly the JSON our GraphQL server gives
+for the same documents (the *_QUERY constants below), within one tenant, so the two are
+compared on equal work; `bench/reads.py` checks they agree before timing. It is the
+physical limit of Python on this work and the denominator of every ratio.
 
     GET /leads                      LIST_QUERY: the 50 newest
     GET /leads?stage=qualified      STAGE_QUERY: the same, in one stage
@@ -16,6 +20,7 @@ is the physical limit of Python on this work and the denominator of every ratio.
     GET /pipeline                   PIPELINE_QUERY
 """
 
+import asyncio
 import base64
 import sys
 from collections.abc import AsyncIterator
@@ -191,9 +196,56 @@ def _count(rows: dict[str, asyncpg.Record], stage: LeadStage | SaleStage) -> int
     return 0 if row is None else int(row["count"])
 
 
-def create_floor_app(database_url: str, tenant_id: int) -> Starlette:
+POOL_SIZE = 10  # as our server's default CRM_DB_POOL_SIZE
+
+
+class QueuePool:
+    """Connections opened at start-up, handed out from a queue: nothing more."""
+
+    def __init__(self, connections: list[asyncpg.Connection]) -> None:
+        self._idle: asyncio.Queue[asyncpg.Connection] = asyncio.Queue()
+        for conn in connections:
+            self._idle.put_nowait(conn)
+        self._all = connections
+
+    @classmethod
+    async def open(cls, database_url: str, size: int) -> "QueuePool":
+        return cls([await asyncpg.connect(database_url) for _ in range(size)])
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await self._idle.get()
+        try:
+            rows: list[asyncpg.Record] = await conn.fetch(query, *args)
+            return rows
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        conn = await self._idle.get()
+        try:
+            row: asyncpg.Record | None = await conn.fetchrow(query, *args)
+            return row
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+
+
+async def open_pool(database_url: str, kind: str) -> QueuePool | asyncpg.Pool:
+    if kind == "queue":
+        return await QueuePool.open(database_url, POOL_SIZE)
+    if kind == "asyncpg":
+        return await asyncpg.create_pool(
+            database_url, min_size=2, max_size=POOL_SIZE, reset=_nothing_to_reset
+        )
+    raise ValueError(f"no pool {kind!r}: queue or asyncpg")
+
+
+def create_floor_app(database_url: str, tenant_id: int, pool_kind: str = "asyncpg") -> Starlette:
     """The routes listed at the top; `database_url` is libpq's (postgresql://...)."""
-    pool: asyncpg.Pool | None = None
+    pool: QueuePool | asyncpg.Pool | None = None
 
     async def listed(request: Request) -> Response:
         assert pool is not None
@@ -224,9 +276,7 @@ def create_floor_app(database_url: str, tenant_id: int) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(
-            database_url, min_size=2, max_size=10, reset=_nothing_to_reset
-        )
+        pool = await open_pool(database_url, pool_kind)
         yield
         await pool.close()
 
@@ -263,8 +313,9 @@ def _data(field: str, value: Any) -> Response:
 
 if __name__ == "__main__":
     port, url, tenant = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    pool_kind = sys.argv[4] if len(sys.argv) > 4 else "asyncpg"
     uvicorn.run(
-        create_floor_app(url, tenant),
+        create_floor_app(url, tenant, pool_kind),
         host="127.0.0.1",
         port=port,
         log_level="warning",

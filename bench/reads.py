@@ -46,7 +46,7 @@ from bench.operations import (
 from bench.pinning import SERVER_CORE, Postmaster, can_pin, cpu_seconds, pin
 from bench.probe import probe
 from bench.report import Report, Row, Summary, render, with_wire_counts
-from bench.service import Service, kept_database
+from bench.service import Floor, Service, kept_database
 from bench.soak import render_soak, soak
 from settings import PROJECT_ROOT
 
@@ -59,12 +59,14 @@ class Options:
     warmup_seconds: float = 3.0
     only: tuple[str, ...] = ALL
     vus: int = 32
+    strict_floor: bool = True  # also time the floor on the least pool (bench/read_floor.py)
 
 
 @dataclass(frozen=True)
 class Contenders:
     ours: Target
     floor: Target
+    strict: Target | None
     pg_cpu_seconds: Callable[[], float] | None
 
 
@@ -76,7 +78,7 @@ def run_benchmark(options: Options, database_url: str, postmaster: Postmaster | 
     dataset = asyncio.run(ensure_dataset(database_url, leads=options.leads))
     operations = _chosen(asyncio.run(read_operations(dataset)), options.only)
     writes = asyncio.run(writes_key(database_url)) if MUTATIONS in options.only else None
-    with _serving(dataset, postmaster) as (contenders, _):
+    with _serving(dataset, postmaster, strict_floor=options.strict_floor) as (contenders, _):
         for operation in operations:
             _check(operation, contenders)
         rows = [_time_read(operation, contenders, options) for operation in operations]
@@ -100,24 +102,39 @@ def _chosen(operations: dict[str, ReadOperation], only: tuple[str, ...]) -> list
 
 @contextmanager
 def _serving(
-    dataset: Dataset, postmaster: Postmaster | None
+    dataset: Dataset, postmaster: Postmaster | None, *, strict_floor: bool = False
 ) -> Iterator[tuple[Contenders, Service]]:
-    """Both contenders up, pinned with PostgreSQL to the server core."""
+    """The contenders up, pinned with PostgreSQL to the server core."""
     pinned = postmaster.pinned() if postmaster and can_pin() else nullcontext()
     with (
         pinned,
         running_ours(dataset.database_url) as ours,
         running_read_floor(dataset.database_url, dataset.tenant_id) as floor,
+        _strict_floor(dataset, strict_floor) as strict,
     ):
         if can_pin():
-            pin(ours.pid, str(SERVER_CORE))
-            pin(floor.pid, str(SERVER_CORE))
+            for pid in (ours.pid, floor.pid, *([] if strict is None else [strict.pid])):
+                pin(pid, str(SERVER_CORE))
         contenders = Contenders(
             ours=Target(ours.url, ours.cpu_seconds, f"Bearer {dataset.admin_key}"),
-            floor=Target(floor.url, lambda: cpu_seconds(floor.pid)),
+            floor=_floor_target(floor),
+            strict=None if strict is None else _floor_target(strict),
             pg_cpu_seconds=postmaster.cpu_seconds if postmaster else None,
         )
         yield contenders, ours
+
+
+@contextmanager
+def _strict_floor(dataset: Dataset, wanted: bool) -> Iterator[Floor | None]:
+    if not wanted:
+        yield None
+        return
+    with running_read_floor(dataset.database_url, dataset.tenant_id, "queue") as strict:
+        yield strict
+
+
+def _floor_target(floor: Floor) -> Target:
+    return Target(floor.url, lambda: cpu_seconds(floor.pid))
 
 
 def _check(operation: ReadOperation, contenders: Contenders) -> None:
@@ -132,27 +149,34 @@ def _check(operation: ReadOperation, contenders: Contenders) -> None:
 
 
 def _time_read(operation: ReadOperation, contenders: Contenders, options: Options) -> Row:
-    """A warm-up run of each, then floor and ours in turn, `options.runs` times."""
+    """A warm-up run of each, then the floor, the strict floor and ours in turn,
+    `options.runs` times."""
     ours = [request.graphql() for request in operation.requests]
     floor = [request.floor() for request in operation.requests]
+    targets = {"floor": (contenders.floor, floor), "ours": (contenders.ours, ours)}
+    if contenders.strict is not None:
+        targets["strict"] = (contenders.strict, floor)
 
-    def floor_run(load: Load) -> Measured:
-        return run_reads(contenders.floor, floor, load, contenders.pg_cpu_seconds)
-
-    def ours_run(load: Load) -> Measured:
-        return run_reads(contenders.ours, ours, load, contenders.pg_cpu_seconds)
+    def run(name: str, load: Load) -> Measured:
+        target, requests = targets[name]
+        return run_reads(target, requests, load, contenders.pg_cpu_seconds)
 
     if options.warmup_seconds:
-        warm_up = Load(options.vus, options.warmup_seconds)
-        floor_run(warm_up)
-        ours_run(warm_up)
+        for name in targets:
+            run(name, Load(options.vus, options.warmup_seconds))
     timed = Load(options.vus, options.seconds)
-    floor_runs, ours_runs = [], []
+    runs: dict[str, list[Measured]] = {name: [] for name in targets}
     for _ in range(options.runs):
-        floor_runs.append(floor_run(timed))
-        ours_runs.append(ours_run(timed))
-        _progress(operation.name, ours_runs[-1], floor_runs[-1])
-    return Row(operation.name, ours=Summary.of(ours_runs), floor=Summary.of(floor_runs))
+        for name in targets:
+            runs[name].append(run(name, timed))
+        _progress(operation.name, runs["ours"][-1], runs["floor"][-1])
+    strict = runs.get("strict")
+    return Row(
+        operation.name,
+        ours=Summary.of(runs["ours"]),
+        floor=Summary.of(runs["floor"]),
+        strict=None if strict is None else Summary.of(strict),
+    )
 
 
 def _time_mutations(contenders: Contenders, writes: str, options: Options) -> Row:
@@ -222,6 +246,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vus", type=int, default=Options.vus, help="k6 virtual users")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--soak", type=float, metavar="MINUTES", help="measure memory instead")
+    parser.add_argument(
+        "--no-strict-floor",
+        action="store_true",
+        help="time the floor on asyncpg's Pool only, not also on the least pool",
+    )
     arguments = parser.parse_args(argv)
     unknown = set(arguments.only.split(",")) - set(ALL)
     if unknown:
@@ -238,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
         warmup_seconds=arguments.warmup,
         only=tuple(arguments.only.split(",")),
         vus=arguments.vus,
+        strict_floor=not arguments.no_strict_floor,
     )
     database_url = kept_database(READS_DATABASE)
     postmaster = embedded_postmaster()

@@ -166,3 +166,20 @@ async def test_the_floor_sums_up_the_pipeline_as_graphql_does(
 _CURSORS = """query Cursors($first: Int!, $after: String) {
   leads(first: $first, after: $after) { pageInfo { endCursor } }
 }"""
+
+
+async def test_the_strict_floor_answers_as_the_floor(
+    dataset: Dataset, servers: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    _graphql_client, floor = servers
+    server = LiveServer(
+        create_floor_app(libpq_url(dataset.database_url), dataset.tenant_id, "queue"),
+        loopback_socket(),
+    )
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as strict:
+            for path in ("/leads", "/leads?stage=qualified", "/pipeline"):
+                assert (await strict.get(path)).json() == (await floor.get(path)).json()
+    finally:
+        await server.stop()
