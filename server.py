@@ -47,6 +47,7 @@ from web.graceful_server import GracefulServer
 from web.graphql_http import GraphQLEndpoint
 from web.graphql_ws import GraphQLWebSocketEndpoint
 from web.rate_limit import RateLimiter
+from web.routing import GRAPHQL_PATH, GraphQLFirst
 from worker.runner import InProcessWorker, Worker, libpq_url
 
 log = logging.getLogger("crm")
@@ -123,12 +124,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route(GRAPHQL_PATH, endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", subscriptions.handle),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=_cors(settings),
+        middleware=[*_cors(settings), Middleware(GraphQLFirst, endpoint=endpoint)],
     )
     app.state.services = services
     app.state.subscriptions = subscriptions

@@ -4,7 +4,9 @@ A plan answers only what it answers exactly as the executor would: a caller whos
 may read, variables that coerce, arguments the resolvers would accept. Anything else,
 and any failure on the way (a refused statement, a lost connection), returns None and
 the request runs through the executor, which gives the usual errors. Reads only, so
-running it twice changes nothing.
+running it twice changes nothing. Except a statement the statement timeout stopped: the
+executor would wait as long again, on a database that is already too slow, so the
+timeout is raised and the request is answered TIMEOUT (web/graphql_http.py).
 """
 
 import logging
@@ -15,6 +17,7 @@ from typing import Any
 import strawberry
 from graphql.execution.values import get_variable_values
 
+from db.errors import timed_out
 from db.read_pool import ReadPool
 from domain.access import allows
 from plans.compiler import ReadPlan
@@ -58,7 +61,9 @@ class ReadPlans:
                         else await conn.fetch(statement.sql, *statement.parameters)
                     )
                     data[root.key] = root.shape(rows, statement, now)
-        except Exception:
+        except Exception as error:
+            if timed_out(error):
+                raise
             log.warning("a planned read failed; the executor answers instead", exc_info=True)
             return None
         return data

@@ -18,6 +18,7 @@
 """
 
 import dataclasses
+import itertools
 import logging
 import random
 import re
@@ -40,8 +41,11 @@ from graphql import (
 )
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 from strawberry.http.ides import get_graphql_ide_html
 
+from db.errors import timed_out
 from db.tenancy import acting_for
 from domain.access import allows
 from plans.runner import ReadPlans
@@ -50,7 +54,7 @@ from schema.permissions import root_permissions
 from services.scope import Scope
 from web.authentication import authenticate
 from web.documents import BAD_REQUEST, DocumentCache, PreparedDocument, as_bad_request
-from web.masking import internal_error, masked, timed_out, timeout_error
+from web.masking import internal_error, masked, timeout_error
 from web.negotiation import GRAPHQL_RESPONSE, JSON, prefers_html, response_media_type
 from web.params import GraphQLParams, RequestError, read_params
 from web.rate_limit import RateLimiter
@@ -78,11 +82,16 @@ class GraphQLEndpoint:
         self._documents = documents
         self._limiter = limiter
 
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        """The endpoint as an ASGI app of its own (web/routing.py says why)."""
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
     async def handle(self, request: Request) -> Response:
         """Every response carries X-Request-ID, the id an INTERNAL error names."""
         request_id = _request_id(request)
         response = await self._respond(request, request_id)
-        response.headers["X-Request-ID"] = request_id
+        response.raw_headers.append((b"x-request-id", request_id.encode()))
         return response
 
     async def _respond(self, request: Request, request_id: str) -> Response:
@@ -216,11 +225,18 @@ def _unauthenticated() -> RequestError:
     )
 
 
+# Unique, not secret: this process's random start and a count after it. The system's
+# random source would cost a system call per request.
+_PROCESS_PREFIX = f"{random.getrandbits(64):016x}"
+_REQUEST_NUMBERS = itertools.count(1)
+
+
 def _request_id(request: Request) -> str:
     """The caller's X-Request-ID when it is a sane token (it reaches our logs), else a new one."""
-    given = request.headers.get("x-request-id", "")
-    # Unique, not secret: the system's random source would cost a system call per request.
-    return given if _REQUEST_ID.fullmatch(given) else f"{random.getrandbits(128):032x}"
+    given = request.headers.get("x-request-id")
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return f"{_PROCESS_PREFIX}{next(_REQUEST_NUMBERS):016x}"
 
 
 def _subscription_over_http() -> GraphQLError:

@@ -9,10 +9,11 @@ import logging
 
 from graphql import GraphQLError
 
+from db.errors import timed_out
+
 log = logging.getLogger(__name__)
 
 _INTERNAL = "Internal server error."
-_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
 
 
 def masked(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
@@ -37,14 +38,6 @@ def internal_error(request_id: str, located: GraphQLError | None = None) -> Grap
         located.nodes if located else None,
         path=located.path if located else None,
         extensions={"code": "INTERNAL", "requestId": request_id},
-    )
-
-
-def timed_out(error: BaseException) -> bool:
-    """PostgreSQL cancelled a statement (the driver's error, or SQLAlchemy's around it)."""
-    return _QUERY_CANCELED in (
-        getattr(error, "sqlstate", None),
-        getattr(getattr(error, "orig", None), "sqlstate", None),
     )
 
 

@@ -215,6 +215,19 @@ async def test_healthz_reports_ok(http: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
+async def test_other_methods_and_paths_are_405_and_404(http: httpx.AsyncClient) -> None:
+    put = await http.put("/graphql", json={"query": "{ __typename }"})
+    assert put.status_code == 405
+    assert set(put.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert (await http.post("/graphql/more", json={"query": "{ __typename }"})).status_code == 404
+
+
+async def test_fresh_request_ids_differ(http: httpx.AsyncClient) -> None:
+    ids = {(await http.post("/graphql", content=b"{", headers=POST_JSON)).headers["x-request-id"]}
+    ids.add((await http.post("/graphql", content=b"{", headers=POST_JSON)).headers["x-request-id"])
+    assert len(ids) == 2
+
+
 @pytest.mark.parametrize(
     ("given", "echoed"),
     [

@@ -1,7 +1,9 @@
 """A planned read that fails on the way is answered by the executor, never as an error:
-read connections killed between requests, or in the middle of a statement."""
+read connections killed between requests, or in the middle of a statement. Only the
+statement timeout is final: the executor would wait as long again."""
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,7 +14,16 @@ import pytest
 from db.read_pool import APPLICATION_NAME
 from domain.global_ids import to_global_id
 from settings import Settings
-from tests.plans.conftest import PlansDatabase, Sent, Twins, send, twin_servers, twins_for
+from tests.plans.conftest import (
+    PlansDatabase,
+    Sent,
+    Twins,
+    client_of,
+    send,
+    serving,
+    twin_servers,
+    twins_for,
+)
 from worker.runner import libpq_url
 
 LIST = """{ leads(first: 20, orderBy: {field: UPDATED_AT}) {
@@ -93,6 +104,29 @@ async def test_a_statement_cut_off_midway_is_answered_by_the_executor(
     answer: Sent = await asyncio.wait_for(asked, timeout=10)
     assert answer == expected
     assert "a planned read failed" in caplog.text
+
+
+async def test_a_planned_read_stopped_by_the_statement_timeout_is_answered_timeout(
+    plans_database: PlansDatabase, settings: Settings, bed: Bed, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="plans.runner")
+    impatient = dataclasses.replace(settings, statement_timeout_ms=300)
+    async with (
+        serving(impatient, plans_database.url) as server,
+        client_of(server, plans_database.dataset.admin_key) as client,
+    ):
+        await send(client, ONE, {"id": bed.lead_id})  # a read connection is open
+
+        # given: the leads table locked, so a planned read waits in its statement
+        async with bed.owner.transaction():
+            await bed.owner.execute("LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
+            asked = asyncio.create_task(send(client, ONE, {"id": bed.lead_id}))
+            # when: the statement timeout stops it
+            answer: Sent = await asyncio.wait_for(asked, timeout=10)
+
+    # then: the answer is TIMEOUT, and the executor never tried again
+    assert [error["extensions"]["code"] for error in answer.json()["errors"]] == ["TIMEOUT"]
+    assert "a planned read failed" not in caplog.text
 
 
 async def _until_a_read_waits(owner: asyncpg.Connection) -> None:
