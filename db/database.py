@@ -35,21 +35,27 @@ def app_login_url(owner_url: str) -> str:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, app_role: bool = False, statement_timeout_ms: int = 0
+    url: str,
+    *,
+    pool_size: int = 10,
+    app_role: bool = False,
+    statement_timeout_ms: int = 0,
+    overflow: bool = True,
 ) -> AsyncEngine:
     """An engine on `url`. For serving, `url` is the app's own login (`app_login_url`, or
     CRM_APP_DATABASE_URL) and `app_role` makes every connection act as `crm_app`, so Row
     Level Security applies to everything it runs; the session cannot become anything
     else. Without it (the owner: migrations, set-up, tests' own checks) nothing is
     filtered. With `app_role`, `statement_timeout_ms` (0: none) makes PostgreSQL cancel
-    any statement that runs longer, so no request holds a connection for long."""
+    any statement that runs longer, so no request holds a connection for long. With
+    `overflow`, up to `pool_size` more connections open under a burst."""
     server_settings = {"role": APP_ROLE} if app_role else {}
     if app_role and statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if overflow else 0,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"server_settings": server_settings},
@@ -60,12 +66,17 @@ def open_database(
     url: str, *, pool_size: int = 10, app_role: bool = False, statement_timeout_ms: int = 0
 ) -> "Database":
     """A Database on `url`: its transactions' engine and its autocommit engine, made
-    alike (`create_engine` says what the arguments mean)."""
+    alike (`create_engine` says what the arguments mean), except that the autocommit
+    engine has no overflow: the two open at most three times `pool_size` connections."""
     engines = [
         create_engine(
-            url, pool_size=pool_size, app_role=app_role, statement_timeout_ms=statement_timeout_ms
+            url,
+            pool_size=pool_size,
+            app_role=app_role,
+            statement_timeout_ms=statement_timeout_ms,
+            overflow=overflow,
         )
-        for _ in range(2)
+        for overflow in (True, False)
     ]
     return Database(engines[0], autocommit=engines[1])
 

@@ -1,7 +1,7 @@
 """Creating and editing leads, moving them through the pipeline, logging messages."""
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -158,7 +158,10 @@ async def change_lead_stage(
         values: dict[str, object] = {"stage": stage}
         if stage is LeadStage.LOST:
             values["lost_reason"] = reason
-        change = _recorded_update(scope, lead, values, Action.LEAD_STAGE_CHANGED)
+        # A LOST lead's outcome links every analysis made so far, as this statement sees
+        # them: one that lands after the read (no new version) sends it to the lock.
+        unchanged = ("latest_analysis_id",) if stage is LeadStage.LOST else ()
+        change = _recorded_update(scope, lead, values, Action.LEAD_STAGE_CHANGED, unchanged)
         stage_changes.record_in(
             change,
             from_stage=lead.stage.value,
@@ -252,10 +255,14 @@ async def _decide_and_make(
 
 
 def _recorded_update(
-    scope: Scope, lead: LeadRecord, values: Mapping[str, object], action: Action
+    scope: Scope,
+    lead: LeadRecord,
+    values: Mapping[str, object],
+    action: Action,
+    unchanged: Sequence[str] = (),
 ) -> Change:
     """The guarded update of `lead` to `values`, with its audit entry."""
-    change = lead_rows.guarded_update(lead, values)
+    change = lead_rows.guarded_update(lead, values, unchanged=unchanged)
     audit.record_in(
         change,
         scope,

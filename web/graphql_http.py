@@ -18,7 +18,6 @@
 """
 
 import dataclasses
-import itertools
 import logging
 import random
 import re
@@ -225,10 +224,9 @@ def _unauthenticated() -> RequestError:
     )
 
 
-# Unique, not secret: this process's random start and a count after it. The system's
+# Unique, not secret: random bits after this process's own random prefix. The system's
 # random source would cost a system call per request.
 _PROCESS_PREFIX = f"{random.getrandbits(64):016x}"
-_REQUEST_NUMBERS = itertools.count(1)
 
 
 def _request_id(request: Request) -> str:
@@ -236,7 +234,7 @@ def _request_id(request: Request) -> str:
     given = request.headers.get("x-request-id")
     if given and _REQUEST_ID.fullmatch(given):
         return given
-    return f"{_PROCESS_PREFIX}{next(_REQUEST_NUMBERS):016x}"
+    return f"{_PROCESS_PREFIX}{random.getrandbits(64):016x}"
 
 
 def _subscription_over_http() -> GraphQLError:

@@ -28,23 +28,23 @@ depends_on: str | Sequence[str] | None = None
 
 DELIVER = """
 CREATE FUNCTION public.crm_events_deliveries() RETURNS trigger
-LANGUAGE plpgsql SET search_path = public, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   made record;
 BEGIN
   FOR made IN
     WITH delivery AS (
-      INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type)
+      INSERT INTO public.webhook_deliveries (tenant_id, webhook_id, event_id, event_type)
       SELECT w.tenant_id, w.id, e.id, e.type
         FROM appended AS e
-        JOIN webhooks AS w
+        JOIN public.webhooks AS w
           ON w.tenant_id = e.tenant_id AND w.enabled AND e.type = ANY (w.event_types)
        ORDER BY e.id, w.id
       RETURNING id, tenant_id
     )
     SELECT tenant_id, array_agg(id ORDER BY id) AS ids FROM delivery GROUP BY tenant_id
   LOOP
-    PERFORM crm_defer_webhook_attempts(made.tenant_id, made.ids, 1, NULL);
+    PERFORM public.crm_defer_webhook_attempts(made.tenant_id, made.ids, 1, NULL);
   END LOOP;
   RETURN NULL;
 END

@@ -95,15 +95,19 @@ def guarded_insert(values: Mapping[str, Any]) -> Change:
     )
 
 
-def guarded_update(lead: LeadRecord, values: Mapping[str, Any]) -> Change:
-    """`lead` changed to `values`, only if it is still at the version it was read at;
-    bumps version and updated_at."""
+def guarded_update(
+    lead: LeadRecord, values: Mapping[str, Any], *, unchanged: Sequence[str] = ()
+) -> Change:
+    """`lead` changed to `values`, only if it is still at the version it was read at and
+    the `unchanged` columns (which change without a new version) still hold what was
+    read; bumps version and updated_at."""
     return Change(
         update(leads)
         .where(
             leads.c.tenant_id == lead.tenant_id,
             leads.c.id == lead.id,
             leads.c.version == lead.version,
+            *(leads.c[name].is_not_distinct_from(getattr(lead, name)) for name in unchanged),
         )
         .values(**values, version=leads.c.version + 1, updated_at=func.now())
         .returning(*_COLUMNS)
