@@ -12,10 +12,11 @@ from db.queries import events as event_rows
 from db.queries import leads as lead_rows
 from db.records import LeadRecord
 from db.tenancy import acting_for
-from domain.enums import LeadSource, LeadStage, Recommendation
+from domain.enums import LeadSource, LeadStage
 from services import audit, leads
 from services.leads import NewLead
 from services.scope import Scope
+from tests.db.rows import analysis_row
 
 SCOPE = Scope(tenant_id=DEFAULT_TENANT_ID, actor="tests")
 
@@ -85,20 +86,7 @@ async def test_a_guard_on_columns_that_change_without_a_version_refuses_a_change
         new = NewLead(name="Analysed Meanwhile", source=LeadSource.WEBSITE)
         read = await leads.create_lead(db=app_db, scope=SCOPE, new=new)
     async with owner.transaction() as conn:
-        analysis = await analyses.insert_analysis(
-            conn,
-            values={
-                "tenant_id": DEFAULT_TENANT_ID,
-                "lead_id": read.id,
-                "score": 0.3,
-                "recommendation": Recommendation.CONTINUE_NURTURING,
-                "reason": "test",
-                "factors": [],
-                "input": {},
-                "scorer": "heuristic",
-                "latency_ms": 1,
-            },
-        )
+        analysis = await analyses.insert_analysis(conn, values=analysis_row(read.id, 0.3))
         await lead_rows.set_latest_analysis(
             conn, lead_id=read.id, analysis_id=analysis.id, score=0.3
         )

@@ -1,14 +1,14 @@
 """The latest-analysis pointer only moves forward, whatever order analyses finish in."""
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from db.database import Database, open_database
 from db.models import DEFAULT_TENANT_ID
 from db.queries import analyses, leads
-from domain.enums import LeadSource, Recommendation
+from domain.enums import LeadSource
+from tests.db.rows import analysis_row
 
 
 @pytest.fixture
@@ -16,20 +16,6 @@ async def db(migrated: str) -> AsyncIterator[Database]:
     database = open_database(migrated, pool_size=1)
     yield database
     await database.dispose()
-
-
-def _analysis(lead_id: int, score: float) -> dict[str, Any]:
-    return {
-        "tenant_id": DEFAULT_TENANT_ID,
-        "lead_id": lead_id,
-        "score": score,
-        "recommendation": Recommendation.CONTINUE_NURTURING,
-        "reason": "test",
-        "factors": [],
-        "input": {},
-        "scorer": "heuristic",
-        "latency_ms": 1,
-    }
 
 
 async def test_an_older_analysis_finishing_late_does_not_replace_the_newer(db: Database) -> None:
@@ -40,8 +26,8 @@ async def test_an_older_analysis_finishing_late_does_not_replace_the_newer(db: D
         ).run(conn)
         assert row is not None
         lead = leads.changed_lead(row)
-        older = await analyses.insert_analysis(conn, values=_analysis(lead.id, 0.2))
-        newer = await analyses.insert_analysis(conn, values=_analysis(lead.id, 0.9))
+        older = await analyses.insert_analysis(conn, values=analysis_row(lead.id, 0.2))
+        newer = await analyses.insert_analysis(conn, values=analysis_row(lead.id, 0.9))
         # when the newer is recorded as latest first, and the older one after it
         first = await leads.set_latest_analysis(
             conn, lead_id=lead.id, analysis_id=newer.id, score=newer.score
