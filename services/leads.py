@@ -242,8 +242,8 @@ async def _decide_and_make(
     *,
     lock: bool,
 ) -> LeadRecord | None:
-    """The lead as changed (or as it is, with nothing to change); None when its version
-    moved on before the change was written."""
+    """The lead as changed (or as it is, with nothing to change); None when the guard
+    found it changed since the read, so nothing was written."""
     lead = await lead_rows.get(conn, tenant_id=scope.tenant_id, lead_id=lead_id, for_update=lock)
     if lead is None:
         raise not_found("Lead", LEAD_ID_FIELD)
